@@ -1,0 +1,104 @@
+// Every task a person runs: `dotnet tool restore` once, then `dotnet cake --target=<Task>`.
+using System.Xml.Linq;
+
+var target = Argument("target", "Test");
+var configuration = Argument("configuration", "Release");
+var testFilter = Argument("filter", "");
+var artifacts = MakeAbsolute(Directory("./artifacts"));
+var solution = "./Grpc.sln";
+
+Task("Clean")
+    .Does(() => CleanDirectory(artifacts));
+
+Task("Restore")
+    .Does(() =>
+{
+    DotNetRestore(solution);
+    foreach (var lockFile in GetFiles("./tests/**/package-lock.json").Where(f => !f.FullPath.Contains("/node_modules/")))
+    {
+        var dir = lockFile.GetDirectory();
+        Information($"npm ci in {dir}");
+        var exit = StartProcess("npm", new ProcessSettings { Arguments = "ci --no-audit --no-fund", WorkingDirectory = dir });
+        if (exit != 0) throw new Exception($"npm ci failed in {dir} (exit {exit})");
+    }
+});
+
+Task("Build")
+    .IsDependentOn("Restore")
+    .Does(() =>
+{
+    DotNetBuild(solution, new DotNetBuildSettings { Configuration = configuration, NoRestore = true });
+});
+
+Task("Test")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var results = artifacts.Combine("test-results");
+    CleanDirectory(results);
+    var failedRun = false;
+    try
+    {
+        DotNetTest(solution, new DotNetTestSettings
+        {
+            Configuration = configuration,
+            NoBuild = true,
+            NoRestore = true,
+            Filter = string.IsNullOrEmpty(testFilter) ? null : testFilter,
+            Loggers = new[] { "trx", "console;verbosity=normal" },
+            ResultsDirectory = results,
+        });
+    }
+    catch (Exception e)
+    {
+        failedRun = true;
+        Warning($"dotnet test reported failure: {e.Message}");
+    }
+
+    // The one line CI reads, computed from the TRX files the runs wrote.
+    int passed = 0, failed = 0, skipped = 0;
+    foreach (var trx in GetFiles(results.FullPath + "/**/*.trx"))
+    {
+        XNamespace ns = "http://microsoft.com/schemas/VisualStudio/TeamTest/2010";
+        foreach (var r in XDocument.Load(trx.FullPath).Descendants(ns + "UnitTestResult"))
+        {
+            switch ((string?)r.Attribute("outcome"))
+            {
+                case "Passed": passed++; break;
+                case "NotExecuted": skipped++; break;
+                default: failed++; break;
+            }
+        }
+    }
+    if (failedRun && failed == 0) failed = 1; // a crashed test host wrote no result for what it was running
+    // Plain Console, not Information(): Cake colours formatted arguments, and CI reads the raw line.
+    Console.WriteLine($"Tests: {passed} passed, {failed} failed, {skipped} skipped");
+    if (failed > 0) throw new Exception($"{failed} test(s) failed");
+    if (passed == 0) throw new Exception("no test ran");
+});
+
+Task("Bench")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    foreach (var project in GetFiles("./bench/**/*.csproj"))
+    {
+        DotNetRun(project.FullPath, new DotNetRunSettings { Configuration = "Release", NoRestore = true, NoBuild = false });
+    }
+});
+
+Task("Publish")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    foreach (var (project, name) in new[] { ("./agent/Baton.Agent.csproj", "baton-agent") })
+    {
+        DotNetPublish(project, new DotNetPublishSettings
+        {
+            Configuration = configuration,
+            OutputDirectory = artifacts.Combine("publish").Combine(name),
+        });
+    }
+});
+
+RunTarget(target);
