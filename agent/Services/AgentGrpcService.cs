@@ -1,0 +1,47 @@
+using Baton.Agent.Events;
+using Baton.Agent.Instances;
+using Baton.Protos.Agent.V1;
+using Grpc.Core;
+
+namespace Baton.Agent.Services;
+
+/// <summary>The gRPC face of the agent: maps each RPC onto the instance manager, log store and release store.</summary>
+internal sealed partial class AgentGrpcService(InstanceManager instances, EventHub events, TimeProvider time) : AgentService.AgentServiceBase
+{
+    private static readonly string AgentVersion = typeof(AgentGrpcService).Assembly.GetName().Version?.ToString() ?? "0.0.0";
+    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
+
+    public override Task<LaunchResponse> Launch(LaunchRequest request, ServerCallContext context) => instances.LaunchAsync(request);
+
+    public override Task<StopResponse> Stop(StopRequest request, ServerCallContext context) => instances.StopAsync(request);
+
+    public override Task<RestartResponse> Restart(RestartRequest request, ServerCallContext context) => instances.RestartAsync(request);
+
+    public override Task<ListInstancesResponse> ListInstances(ListInstancesRequest request, ServerCallContext context) =>
+        Task.FromResult(instances.List(request.App, request.Version));
+
+    public override async Task WatchEvents(WatchEventsRequest request, IServerStreamWriter<InstanceEvent> responseStream, ServerCallContext context)
+    {
+        if (request.App.Length > 0) Validation.NameValidator.Require(request.App, "app");
+        try
+        {
+            await foreach (var e in events.SubscribeAsync(request.AfterSequence, context.CancellationToken))
+            {
+                if (request.App.Length > 0 && e.App != request.App) continue;
+                await responseStream.WriteAsync(e, context.CancellationToken);
+            }
+        }
+        catch (SlowWatcherException e)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
+        }
+    }
+
+    public override Task<GetHealthResponse> GetHealth(GetHealthRequest request, ServerCallContext context) =>
+        Task.FromResult(new GetHealthResponse
+        {
+            Serving = true,
+            AgentVersion = AgentVersion,
+            UptimeSeconds = (time.GetUtcNow() - _startedAt).TotalSeconds,
+        });
+}

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Baton.Protos.Agent.V1;
+using Grpc.Net.Client;
+
+namespace Baton.Agent.Tests.Support;
+
+/// <summary>
+/// A real baton-agent process for a test: its own data dir, listen port and instance port range.
+/// Disposing kills the agent and every process group it started, also when the test failed.
+/// </summary>
+public sealed class AgentProcess : IAsyncDisposable
+{
+    private static int s_nextRange;
+    private readonly List<string> _extraArgs;
+    private Process? _process;
+    private GrpcChannel? _channel;
+
+    private AgentProcess(string dataDir, int listenPort, int rangeStart, int rangeEnd, IEnumerable<string> extraArgs)
+    {
+        DataDir = dataDir;
+        ListenPort = listenPort;
+        PortRangeStart = rangeStart;
+        PortRangeEnd = rangeEnd;
+        _extraArgs = extraArgs.ToList();
+    }
+
+    public string DataDir { get; }
+    public int ListenPort { get; }
+    public int PortRangeStart { get; }
+    public int PortRangeEnd { get; }
+    public int Pid => _process?.Id ?? 0;
+    public AgentService.AgentServiceClient Client { get; private set; } = null!;
+    public System.Text.StringBuilder Output { get; } = new();
+
+    /// <summary>Starts an agent with a fresh data dir; <paramref name="portCount"/> ports are reserved for its instances.</summary>
+    public static async Task<AgentProcess> StartAsync(int portCount = 50, IEnumerable<string>? extraArgs = null)
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "baton-agent-test-" + Guid.NewGuid().ToString("n")[..12]);
+        Directory.CreateDirectory(dataDir);
+        // Test classes run in parallel: each agent gets its own slice of ports.
+        var slice = Interlocked.Add(ref s_nextRange, portCount) - portCount;
+        var start = 20000 + ((Environment.ProcessId % 40) * 1000 + slice) % 40000;
+        var agent = new AgentProcess(dataDir, FreePort(), start, start + portCount - 1, extraArgs ?? []);
+        await agent.StartProcessAsync();
+        return agent;
+    }
+
+    /// <summary>Starts the agent again on the same data dir (after <see cref="Kill"/>).</summary>
+    public Task RestartAsync() => StartProcessAsync();
+
+    public async Task StartProcessAsync()
+    {
+        var agentDll = Path.Combine(AppContext.BaseDirectory, "baton-agent.dll");
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { agentDll, "--listen", $"127.0.0.1:{ListenPort}", "--data-dir", DataDir, "--port-range", $"{PortRangeStart}-{PortRangeEnd}" }.Concat(_extraArgs))
+            psi.ArgumentList.Add(a);
+        _process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the agent");
+        _process.OutputDataReceived += (_, e) => { lock (Output) Output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (Output) Output.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        _channel?.Dispose();
+        _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{ListenPort}");
+        Client = new AgentService.AgentServiceClient(_channel);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                await Client.GetHealthAsync(new GetHealthRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
+                return;
+            }
+            catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline && !_process.HasExited)
+            {
+                await Task.Delay(100);
+            }
+            catch (Grpc.Core.RpcException e)
+            {
+                throw new InvalidOperationException($"agent did not come up: {e.Status}; output:\n{Output}");
+            }
+        }
+    }
+
+    /// <summary>SIGKILLs the agent process only (its instances are in their own sessions and live on).</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false }) _process.Kill(entireProcessTree: false);
+        _process?.WaitForExit();
+    }
+
+    /// <summary>Creates releases/APP/VERSION holding the test app, as an upload would.</summary>
+    public string InstallTestRelease(string app = "demo", string version = "v1")
+    {
+        var dir = Path.Combine(DataDir, "releases", app, version);
+        Directory.CreateDirectory(dir);
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "apps", "testapp.js"), Path.Combine(dir, "testapp.js"), overwrite: true);
+        return dir;
+    }
+
+    public static InstanceSpec NodeSpec(string id, string app = "demo", string version = "v1", params string[] appArgs)
+    {
+        var spec = new InstanceSpec { InstanceId = id, App = app, Version = version, Command = "node" };
+        spec.Args.Add("testapp.js");
+        spec.Args.AddRange(appArgs);
+        return spec;
+    }
+
+    public string LogPath(string instanceId, string stream = "stdout") => Path.Combine(DataDir, "instances", instanceId, $"{stream}.log");
+
+    public async ValueTask DisposeAsync()
+    {
+        // Kill every instance group the agent may have started, whatever state the test left.
+        foreach (var pid in InstancePids()) KillGroup(pid);
+        Kill();
+        _channel?.Dispose();
+        _process?.Dispose();
+        await Task.Yield();
+        try
+        {
+            Directory.Delete(DataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A FIFO or log still held by a dying process; the temp dir is left for the OS to clear.
+        }
+    }
+
+    /// <summary>Session leaders whose environment carries this agent's data dir: the instances it started.</summary>
+    public IReadOnlyList<int> InstancePids()
+    {
+        var mark = $"BATON_AGENT_DATA_DIR={DataDir}";
+        var pids = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var env = File.ReadAllText(Path.Combine(dir, "environ"));
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields[0] == "Z") continue;
+                if (env.Split('\0').Contains(mark) && fields[3] == pid.ToString()) pids.Add(pid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Exited meanwhile, or another user's process: not one of ours.
+            }
+        }
+        return pids;
+    }
+
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static void KillGroup(int pgid)
+    {
+        if (pgid > 1) _ = kill(-pgid, 9);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,23 @@
+namespace Baton.Agent.Tests.Support;
+
+/// <summary>Waits for a condition on real processes; the deadline only stops a hang, it is not a performance claim.</summary>
+public static class Eventually
+{
+    public static async Task<T> MatchAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what, int timeoutSeconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        T last = await read();
+        while (!done(last))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"gave up waiting for {what}; last value: {Describe(last)}");
+            await Task.Delay(50);
+            last = await read();
+        }
+        return last;
+    }
+
+    public static Task TrueAsync(Func<bool> condition, string what, int timeoutSeconds = 60) =>
+        MatchAsync(() => Task.FromResult(condition()), ok => ok, what, timeoutSeconds);
+
+    private static string Describe<T>(T value) => value?.ToString() ?? "null";
+}
