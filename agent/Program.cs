@@ -33,7 +33,8 @@ builder.Services.AddSingleton<EpollLoop>();
 builder.Services.AddSingleton<ProcessWatcher>();
 builder.Services.AddSingleton<EventHub>();
 builder.Services.AddSingleton<ILogPipes, SimpleLogPipes>();
-builder.Services.AddSingleton<IProbeScheduler, ImmediateProbeScheduler>();
+builder.Services.AddSingleton(new ProbeCheckFactory(ProbeCheckFactory.CreateHttpClient()));
+builder.Services.AddSingleton<IProbeScheduler, ProbeScheduler>();
 builder.Services.AddSingleton<IInstanceMetrics, NoMetrics>();
 builder.Services.AddSingleton(sp => new InstanceManager(
     options,
@@ -43,7 +44,8 @@ builder.Services.AddSingleton(sp => new InstanceManager(
     sp.GetRequiredService<EventHub>(),
     sp.GetRequiredService<IInstanceMetrics>(),
     sp.GetRequiredService<TimeProvider>(),
-    sp.GetRequiredService<ILoggerFactory>()));
+    sp.GetRequiredService<ILoggerFactory>(),
+    ProbeValidator.Validate));
 builder.Services.AddGrpc();
 
 var app = builder.Build();
