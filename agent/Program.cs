@@ -46,6 +46,8 @@ builder.Services.AddSingleton(sp => new InstanceManager(
     sp.GetRequiredService<TimeProvider>(),
     sp.GetRequiredService<ILoggerFactory>(),
     ProbeValidator.Validate));
+builder.Services.AddSingleton<Baton.Agent.Releases.IReleaseUsage>(sp => sp.GetRequiredService<InstanceManager>());
+builder.Services.AddSingleton<Baton.Agent.Releases.ReleaseStore>();
 builder.Services.AddGrpc();
 
 var app = builder.Build();

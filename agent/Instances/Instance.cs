@@ -48,8 +48,11 @@ internal sealed class Instance
     /// <summary>State as last set; for decisions that need no consistency with other fields.</summary>
     public InstanceState State => _state;
 
-    /// <summary>True unless the instance is stopped or has given up (exited for good, crash-looping).</summary>
-    public bool IsActive => _state is not (InstanceState.Stopped or InstanceState.Exited or InstanceState.CrashLooping or InstanceState.Unspecified);
+    /// <summary>
+    /// True unless the instance is stopped or exited for good. A crash-looping instance counts
+    /// (a relaunch brings it back), and so does one not yet spawned, so its release files stay.
+    /// </summary>
+    public bool IsActive => _state is not (InstanceState.Stopped or InstanceState.Exited);
 
     /// <summary>Makes the instance run: spawns it unless it runs already (idempotent launch).</summary>
     public async Task EnsureRunningAsync()

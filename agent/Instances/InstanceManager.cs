@@ -212,7 +212,7 @@ internal sealed class InstanceManager : IInstanceObserver, Releases.IReleaseUsag
 
     private async Task RemoveAsync(Instance instance)
     {
-        if (instance.IsActive) await instance.StopAsync();
+        if (instance.IsActive && instance.State != InstanceState.Unspecified) await instance.StopAsync();
         _instances.TryRemove(instance.Id, out _);
         _ports.Release(instance.Port, instance.Id);
         _services.Logs.Delete(instance.Id);

@@ -1,12 +1,13 @@
 using Baton.Agent.Events;
 using Baton.Agent.Instances;
+using Baton.Agent.Releases;
 using Baton.Protos.Agent.V1;
 using Grpc.Core;
 
 namespace Baton.Agent.Services;
 
 /// <summary>The gRPC face of the agent: maps each RPC onto the instance manager, log store and release store.</summary>
-internal sealed partial class AgentGrpcService(InstanceManager instances, EventHub events, TimeProvider time) : AgentService.AgentServiceBase
+internal sealed class AgentGrpcService(InstanceManager instances, ReleaseStore releases, EventHub events, TimeProvider time) : AgentService.AgentServiceBase
 {
     private static readonly string AgentVersion = typeof(AgentGrpcService).Assembly.GetName().Version?.ToString() ?? "0.0.0";
     private readonly DateTimeOffset _startedAt = time.GetUtcNow();
@@ -35,6 +36,23 @@ internal sealed partial class AgentGrpcService(InstanceManager instances, EventH
         {
             throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
         }
+    }
+
+    public override Task<UploadReleaseResponse> UploadRelease(IAsyncStreamReader<UploadReleaseRequest> requestStream, ServerCallContext context) =>
+        releases.ReceiveAsync(requestStream.ReadAllAsync(context.CancellationToken), context.CancellationToken);
+
+    public override Task<ListReleasesResponse> ListReleases(ListReleasesRequest request, ServerCallContext context)
+    {
+        if (request.App.Length > 0) Validation.NameValidator.Require(request.App, "app");
+        var response = new ListReleasesResponse();
+        response.Releases.AddRange(releases.List(request.App.Length > 0 ? request.App : null));
+        return Task.FromResult(response);
+    }
+
+    public override Task<RemoveReleaseResponse> RemoveRelease(RemoveReleaseRequest request, ServerCallContext context)
+    {
+        releases.Remove(request.App, request.Version);
+        return Task.FromResult(new RemoveReleaseResponse { Removed = true });
     }
 
     public override Task<GetHealthResponse> GetHealth(GetHealthRequest request, ServerCallContext context) =>
