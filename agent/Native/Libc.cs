@@ -169,4 +169,18 @@ internal static unsafe partial class Libc
     }
 
     public static string LastErrorMessage() => Marshal.GetLastPInvokeErrorMessage();
+
+    // ---- appended for agent/Logs: FIFO checks and file identity across renames
+
+    public const int ENOENT = 2;
+    public const int EBADF = 9;
+    public const int F_GETPIPE_SZ = 1032;
+
+    // struct stat starts with st_dev (8 bytes) then st_ino (8 bytes) on both x86_64 and the
+    // generic layout aarch64 uses; the rest differs, so only st_ino is read, from an oversized buffer.
+    public const int StatBufferSize = 256;
+    public const int StatInoOffset = 8;
+
+    [LibraryImport(LibName, SetLastError = true)]
+    public static partial int stat(byte* path, byte* buf);
 }
