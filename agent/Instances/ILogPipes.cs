@@ -4,7 +4,7 @@ namespace Baton.Agent.Instances;
 internal interface ILogPipes
 {
     /// <summary>Creates (or re-attaches to) the instance's stdout/stderr FIFOs and starts reading them.</summary>
-    (string Stdout, string Stderr) Open(string instanceId);
+    Logs.InstanceLogPaths Open(string instanceId);
 
     /// <summary>Reads out what the exited process left in its pipes.</summary>
     Task FlushAsync(string instanceId);

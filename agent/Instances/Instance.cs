@@ -255,7 +255,7 @@ internal sealed class Instance
 
     private void SpawnLocked()
     {
-        var (stdout, stderr) = _services.Logs.Open(Id);
+        var pipes = _services.Logs.Open(Id);
         var env = InstanceEnvironment.Build(Spec, Port, _services.Options.DataDir, _plan.RunAs);
         var (executable, arguments) = _plan.RunAs is { } user
             ? ("/usr/bin/setpriv", (IReadOnlyList<string>)[$"--reuid={user.Uid}", $"--regid={user.Gid}", "--init-groups", "--", _plan.Executable, .. _plan.Arguments])
@@ -263,7 +263,7 @@ internal sealed class Instance
 
         SetStateLocked(InstanceState.Starting, "starting");
         var started = Stopwatch.GetTimestamp();
-        var pid = ProcessSpawner.Spawn(new SpawnRequest(executable, arguments, env, _plan.WorkingDirectory, stdout, stderr));
+        var pid = ProcessSpawner.Spawn(new SpawnRequest(executable, arguments, env, _plan.WorkingDirectory, pipes.StdoutPipe, pipes.StderrPipe));
         var latency = Stopwatch.GetElapsedTime(started);
 
         var identity = ProcessIdentity.Of(pid) ?? new ProcessIdentity(pid, 0);

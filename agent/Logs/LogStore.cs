@@ -18,7 +18,7 @@ namespace Baton.Agent.Logs;
 /// higher numbers), stdout.start (inode and history offset of stdout.log); the same for stderr.
 /// Disposing the store leaves all of it, including unread bytes in the pipes, for the next agent.
 /// </remarks>
-internal sealed class LogStore : IDisposable
+internal sealed class LogStore : Instances.ILogPipes, IDisposable
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, InstanceLogs> _instances = new(StringComparer.Ordinal);

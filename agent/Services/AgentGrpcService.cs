@@ -7,7 +7,7 @@ using Grpc.Core;
 namespace Baton.Agent.Services;
 
 /// <summary>The gRPC face of the agent: maps each RPC onto the instance manager, log store and release store.</summary>
-internal sealed class AgentGrpcService(InstanceManager instances, ReleaseStore releases, EventHub events, TimeProvider time) : AgentService.AgentServiceBase
+internal sealed class AgentGrpcService(InstanceManager instances, ReleaseStore releases, Logs.LogStore logs, EventHub events, TimeProvider time) : AgentService.AgentServiceBase
 {
     private static readonly string AgentVersion = typeof(AgentGrpcService).Assembly.GetName().Version?.ToString() ?? "0.0.0";
     private readonly DateTimeOffset _startedAt = time.GetUtcNow();
@@ -35,6 +35,19 @@ internal sealed class AgentGrpcService(InstanceManager instances, ReleaseStore r
         catch (SlowWatcherException e)
         {
             throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
+        }
+    }
+
+    public override async Task ReadLogs(ReadLogsRequest request, IServerStreamWriter<LogChunk> responseStream, ServerCallContext context)
+    {
+        try
+        {
+            await foreach (var chunk in logs.ReadAsync(request, context.CancellationToken))
+                await responseStream.WriteAsync(chunk, context.CancellationToken);
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The follower hung up: the normal end of `logs -f`.
         }
     }
 
