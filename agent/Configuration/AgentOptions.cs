@@ -39,6 +39,16 @@ public sealed class AgentOptions
     /// <summary>PEM CA bundle: with it the agent requires client certificates signed by it (mTLS).</summary>
     public string? ClientCaFile { get; set; }
 
+    /// <summary>
+    /// host:port of the HTTP/1.1 endpoint serving /metrics, or null for none. It is separate
+    /// because a cleartext gRPC endpoint must be HTTP/2-only (h2c prior knowledge), which
+    /// Prometheus cannot scrape. The same authentication rules as <see cref="Listen"/> apply.
+    /// </summary>
+    public string? MetricsListen { get; set; } = "127.0.0.1:7071";
+
+    /// <summary>Console log format: human-readable text with timestamps, or one JSON object per line.</summary>
+    public AgentLogFormat LogFormat { get; set; } = AgentLogFormat.Text;
+
     public string ReleasesDir => Path.Combine(DataDir, "releases");
     public string InstancesDir => Path.Combine(DataDir, "instances");
     public string StateFile => Path.Combine(DataDir, "state.json");

@@ -1,0 +1,7 @@
+namespace Baton.Agent.Configuration;
+
+public enum AgentLogFormat
+{
+    Text,
+    Json,
+}
