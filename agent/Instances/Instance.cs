@@ -308,6 +308,7 @@ internal sealed class Instance
             }
             else if (!healthy && _state == InstanceState.Ready)
             {
+                _services.Observer.ProbeFailed(this, "readiness");
                 SetStateLocked(InstanceState.Unready, message);
                 Publish(EventType.Unready, run, message);
                 _services.Observer.StateChanged(this);
@@ -331,6 +332,7 @@ internal sealed class Instance
         {
             if (_run != run || run.StopRequested || run.LivenessFailed) return;
             run.LivenessFailed = true;
+            _services.Observer.ProbeFailed(this, "liveness");
             _message = $"liveness probe failed: {message}";
             Publish(EventType.LivenessFailed, run, _message);
             ProcessGroup.Signal(run.Pid, _policies.StopSignal);

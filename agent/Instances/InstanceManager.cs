@@ -235,4 +235,6 @@ internal sealed class InstanceManager : IInstanceObserver, Releases.IReleaseUsag
     void IInstanceObserver.Spawned(Instance instance, TimeSpan latency) => _metrics.RecordSpawn(latency);
 
     void IInstanceObserver.Restarted(Instance instance) => _metrics.RecordRestart(instance.Spec.App);
+
+    void IInstanceObserver.ProbeFailed(Instance instance, string probe) => _metrics.RecordProbeFailure(instance.Spec.App, probe);
 }

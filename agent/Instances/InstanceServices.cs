@@ -25,4 +25,6 @@ internal interface IInstanceObserver
     void Spawned(Instance instance, TimeSpan latency);
 
     void Restarted(Instance instance);
+
+    void ProbeFailed(Instance instance, string probe);
 }

@@ -8,7 +8,7 @@ namespace Baton.Agent.Metrics;
 /// registry is never touched), so tests and several hosts in one process do not share counts.
 /// Register one instance as a singleton; every method is thread-safe.
 /// </summary>
-public sealed class AgentMetrics
+public sealed class AgentMetrics : Instances.IInstanceMetrics
 {
     private readonly Gauge _instances;
     private readonly Counter _restarts;

@@ -28,6 +28,7 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public string DataDir { get; }
     public int ListenPort { get; }
+    public int MetricsPort { get; } = FreePort();
     public int PortRangeStart { get; }
     public int PortRangeEnd { get; }
     public int Pid => _process?.Id ?? 0;
@@ -59,7 +60,7 @@ public sealed class AgentProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { agentDll, "--listen", $"127.0.0.1:{ListenPort}", "--data-dir", DataDir, "--port-range", $"{PortRangeStart}-{PortRangeEnd}" }.Concat(_extraArgs))
+        foreach (var a in new[] { agentDll, "--listen", $"127.0.0.1:{ListenPort}", "--data-dir", DataDir, "--port-range", $"{PortRangeStart}-{PortRangeEnd}", "--metrics-listen", $"127.0.0.1:{MetricsPort}" }.Concat(_extraArgs))
             psi.ArgumentList.Add(a);
         _process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the agent");
         _process.OutputDataReceived += (_, e) => { lock (Output) Output.AppendLine(e.Data); };

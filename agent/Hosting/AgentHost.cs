@@ -1,0 +1,78 @@
+using Baton.Agent.Configuration;
+using Baton.Agent.Events;
+using Baton.Agent.Instances;
+using Baton.Agent.Logs;
+using Baton.Agent.Metrics;
+using Baton.Agent.Native;
+using Baton.Agent.Probes;
+using Baton.Agent.Processes;
+using Baton.Agent.Releases;
+using Baton.Agent.Security;
+using Baton.Agent.Services;
+using Grpc.Health.V1;
+using Grpc.HealthCheck;
+
+namespace Baton.Agent.Hosting;
+
+/// <summary>Builds and runs the agent's web host from validated options.</summary>
+internal static class AgentHost
+{
+    public static async Task<int> RunAsync(AgentOptions options, CancellationToken cancel)
+    {
+        Directory.CreateDirectory(options.DataDir);
+        var app = Build(options);
+        // Take over what the previous agent left before answering anyone, so the first
+        // ListInstances already shows the adopted instances.
+        await app.Services.GetRequiredService<InstanceManager>().RecoverAsync();
+        app.Services.GetRequiredService<HealthServiceImpl>().SetStatus("", HealthCheckResponse.Types.ServingStatus.Serving);
+        await app.RunAsync(cancel);
+        return 0;
+    }
+
+    public static WebApplication Build(AgentOptions options)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Host.UseSystemd();
+        builder.Logging.AddAgentConsole(options.LogFormat);
+        builder.WebHost.ConfigureKestrel(k => k.ConfigureAgentListener(options));
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<EpollLoop>();
+        services.AddSingleton<ProcessWatcher>();
+        services.AddSingleton<EventHub>();
+        services.AddSingleton<LogStore>();
+        services.AddSingleton<ILogPipes>(sp => sp.GetRequiredService<LogStore>());
+        services.AddSingleton(new ProbeCheckFactory(ProbeCheckFactory.CreateHttpClient()));
+        services.AddSingleton<IProbeScheduler, ProbeScheduler>();
+        services.AddAgentMetrics();
+        services.AddSingleton<IInstanceMetrics>(sp => sp.GetRequiredService<AgentMetrics>());
+        services.AddSingleton(sp => new InstanceManager(
+            options,
+            sp.GetRequiredService<ILogPipes>(),
+            sp.GetRequiredService<IProbeScheduler>(),
+            sp.GetRequiredService<ProcessWatcher>(),
+            sp.GetRequiredService<EventHub>(),
+            sp.GetRequiredService<IInstanceMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>(),
+            ProbeValidator.Validate));
+        services.AddSingleton<IReleaseUsage>(sp => sp.GetRequiredService<InstanceManager>());
+        services.AddSingleton<ReleaseStore>();
+        services.AddSingleton<HealthServiceImpl>();
+        services.AddGrpc();
+        services.AddAgentAuthentication(options);
+
+        var app = builder.Build();
+        var metrics = app.Services.GetRequiredService<AgentMetrics>();
+        var instances = app.Services.GetRequiredService<InstanceManager>();
+        metrics.Registry.AddBeforeCollectCallback(() => metrics.SetInstanceCounts(instances.CountByState()));
+
+        app.UseAgentAuthentication();
+        app.MapGrpcService<AgentGrpcService>();
+        app.MapGrpcService<HealthServiceImpl>();
+        app.MapAgentMetrics();
+        return app;
+    }
+}
