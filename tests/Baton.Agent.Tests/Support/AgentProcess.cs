@@ -118,11 +118,17 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Kill every instance group the agent may have started, whatever state the test left.
-        foreach (var pid in InstancePids()) KillGroup(pid);
-        Kill();
-        _channel?.Dispose();
-        _process?.Dispose();
+        try
+        {
+            // Kill every instance group the agent may have started, whatever state the test left.
+            foreach (var pid in InstancePids()) KillGroup(pid);
+        }
+        finally
+        {
+            Kill();
+            _channel?.Dispose();
+            _process?.Dispose();
+        }
         await Task.Yield();
         try
         {
