@@ -4,33 +4,17 @@ using Grpc.Core;
 
 namespace Baton.Agent.Tests.Instances;
 
-public sealed class LaunchTests : IAsyncLifetime
+public sealed class LaunchTests() : AgentTestBase(portCount: 150)
 {
-    private AgentProcess _agent = null!;
-
-    public async Task InitializeAsync()
-    {
-        _agent = await AgentProcess.StartAsync(portCount: 150);
-        _agent.InstallTestRelease();
-    }
-
-    public async Task DisposeAsync() => await _agent.DisposeAsync();
-
-    private async Task<InstanceStatus> WaitForStateAsync(string id, InstanceState state) =>
-        (await Eventually.MatchAsync(
-            async () => (await _agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances.FirstOrDefault(i => i.Spec.InstanceId == id),
-            s => s?.State == state,
-            $"{id} to be {state}"))!;
-
     [Fact]
     public async Task LaunchedInstanceRunsOnItsPortWithItsIdentityInTheEnvironment()
     {
-        var response = await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { AgentProcess.NodeSpec("web-1") } });
+        var response = await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { AgentProcess.NodeSpec("web-1") } });
 
         var status = Assert.Single(response.Instances);
         Assert.True(status.Pid > 0);
-        Assert.InRange((int)status.Port, _agent.PortRangeStart, _agent.PortRangeEnd);
-        var ready = await WaitForStateAsync("web-1", InstanceState.Ready);
+        Assert.InRange((int)status.Port, Agent.PortRangeStart, Agent.PortRangeEnd);
+        var ready = await WaitForAsync("web-1", s => s.State == InstanceState.Ready, "ready");
         Assert.Equal(status.Pid, ready.Pid);
 
         using var http = new HttpClient();
@@ -48,25 +32,25 @@ public sealed class LaunchTests : IAsyncLifetime
     public async Task RepeatedLaunchWithTheSameSpecDoesNotStartASecondCopy()
     {
         var spec = AgentProcess.NodeSpec("web-1");
-        var first = await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
-        var second = await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
+        var first = await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
+        var second = await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
 
         Assert.Equal(first.Instances[0].Pid, second.Instances[0].Pid);
         Assert.Equal(first.Instances[0].Port, second.Instances[0].Port);
-        Assert.Single(_agent.InstancePids());
+        Assert.Single(Agent.InstancePids());
     }
 
     [Fact]
     public async Task SameIdWithADifferentSpecIsRefusedAndChangesNothing()
     {
-        var first = await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { AgentProcess.NodeSpec("web-1") } });
+        var first = await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { AgentProcess.NodeSpec("web-1") } });
         var changed = AgentProcess.NodeSpec("web-1", "demo", "v1", "--log-every", "100");
 
-        var e = await Assert.ThrowsAsync<RpcException>(() => _agent.Client.LaunchAsync(new LaunchRequest { Instances = { changed } }).ResponseAsync);
+        var e = await Assert.ThrowsAsync<RpcException>(() => Agent.Client.LaunchAsync(new LaunchRequest { Instances = { changed } }).ResponseAsync);
 
         Assert.Equal(StatusCode.AlreadyExists, e.StatusCode);
         Assert.Contains("web-1", e.Status.Detail);
-        var list = await _agent.Client.ListInstancesAsync(new ListInstancesRequest());
+        var list = await Agent.Client.ListInstancesAsync(new ListInstancesRequest());
         Assert.Equal(first.Instances[0].Pid, Assert.Single(list.Instances).Pid);
     }
 
@@ -74,7 +58,7 @@ public sealed class LaunchTests : IAsyncLifetime
     public async Task HundredConcurrentLaunchesGetDistinctProcessesAndPorts()
     {
         var calls = Enumerable.Range(0, 100)
-            .Select(i => _agent.Client.LaunchAsync(new LaunchRequest { Instances = { AgentProcess.NodeSpec($"c-{i}") } }).ResponseAsync)
+            .Select(i => Agent.Client.LaunchAsync(new LaunchRequest { Instances = { AgentProcess.NodeSpec($"c-{i}") } }).ResponseAsync)
             .ToList();
         var responses = await Task.WhenAll(calls);
 
@@ -82,10 +66,10 @@ public sealed class LaunchTests : IAsyncLifetime
         Assert.Equal(100, statuses.Select(s => s.Pid).Distinct().Count());
         Assert.Equal(100, statuses.Select(s => s.Port).Distinct().Count());
         await Eventually.MatchAsync(
-            async () => (await _agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances,
+            async () => (await Agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances,
             list => list.Count == 100 && list.All(i => i.State == InstanceState.Ready),
             "all 100 instances ready", timeoutSeconds: 120);
-        Assert.Equal(100, _agent.InstancePids().Count);
+        Assert.Equal(100, Agent.InstancePids().Count);
     }
 
     public static TheoryData<string, string, string, StatusCode, string> BadSpecs => new()
@@ -102,7 +86,7 @@ public sealed class LaunchTests : IAsyncLifetime
     public async Task InvalidNamesAndMissingReleasesAreRefused(string id, string app, string version, StatusCode code, string message)
     {
         var e = await Assert.ThrowsAsync<RpcException>(() =>
-            _agent.Client.LaunchAsync(new LaunchRequest { Instances = { AgentProcess.NodeSpec(id, app, version) } }).ResponseAsync);
+            Agent.Client.LaunchAsync(new LaunchRequest { Instances = { AgentProcess.NodeSpec(id, app, version) } }).ResponseAsync);
         Assert.Equal(code, e.StatusCode);
         Assert.Contains(message, e.Status.Detail);
         await AssertNothingLeftAsync();
@@ -115,7 +99,7 @@ public sealed class LaunchTests : IAsyncLifetime
         var bad = AgentProcess.NodeSpec("bad");
         bad.Command = "no-such-program-anywhere";
 
-        var e = await Assert.ThrowsAsync<RpcException>(() => _agent.Client.LaunchAsync(new LaunchRequest { Instances = { good, bad } }).ResponseAsync);
+        var e = await Assert.ThrowsAsync<RpcException>(() => Agent.Client.LaunchAsync(new LaunchRequest { Instances = { good, bad } }).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains("instance bad: executable \"no-such-program-anywhere\" not found on PATH", e.Status.Detail);
@@ -127,19 +111,19 @@ public sealed class LaunchTests : IAsyncLifetime
     {
         var escape = AgentProcess.NodeSpec("w");
         escape.Command = "../../../../bin/true";
-        var e1 = await Assert.ThrowsAsync<RpcException>(() => _agent.Client.LaunchAsync(new LaunchRequest { Instances = { escape } }).ResponseAsync);
+        var e1 = await Assert.ThrowsAsync<RpcException>(() => Agent.Client.LaunchAsync(new LaunchRequest { Instances = { escape } }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, e1.StatusCode);
         Assert.Contains("outside the release folder", e1.Status.Detail);
 
         var missingDir = AgentProcess.NodeSpec("w");
         missingDir.WorkingDir = "nope";
-        var e2 = await Assert.ThrowsAsync<RpcException>(() => _agent.Client.LaunchAsync(new LaunchRequest { Instances = { missingDir } }).ResponseAsync);
+        var e2 = await Assert.ThrowsAsync<RpcException>(() => Agent.Client.LaunchAsync(new LaunchRequest { Instances = { missingDir } }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, e2.StatusCode);
         Assert.Contains("working_dir \"nope\" does not exist", e2.Status.Detail);
 
         var reserved = AgentProcess.NodeSpec("w");
         reserved.Env["PORT"] = "1";
-        var e3 = await Assert.ThrowsAsync<RpcException>(() => _agent.Client.LaunchAsync(new LaunchRequest { Instances = { reserved } }).ResponseAsync);
+        var e3 = await Assert.ThrowsAsync<RpcException>(() => Agent.Client.LaunchAsync(new LaunchRequest { Instances = { reserved } }).ResponseAsync);
         Assert.Contains("env PORT is set by the agent", e3.Status.Detail);
         await AssertNothingLeftAsync();
     }
@@ -147,17 +131,17 @@ public sealed class LaunchTests : IAsyncLifetime
     [Fact]
     public async Task ExhaustedPortRangeRefusesTheWholeLaunch()
     {
-        var specs = Enumerable.Range(0, _agent.PortRangeEnd - _agent.PortRangeStart + 2).Select(i => AgentProcess.NodeSpec($"p-{i}"));
+        var specs = Enumerable.Range(0, Agent.PortRangeEnd - Agent.PortRangeStart + 2).Select(i => AgentProcess.NodeSpec($"p-{i}"));
         var request = new LaunchRequest();
         request.Instances.AddRange(specs);
 
-        var e = await Assert.ThrowsAsync<RpcException>(() => _agent.Client.LaunchAsync(request).ResponseAsync);
+        var e = await Assert.ThrowsAsync<RpcException>(() => Agent.Client.LaunchAsync(request).ResponseAsync);
 
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
         Assert.Contains("exhausted", e.Status.Detail);
         await AssertNothingLeftAsync();
         // The ports were given back: a normal launch still works.
-        await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { AgentProcess.NodeSpec("after") } });
+        await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { AgentProcess.NodeSpec("after") } });
     }
 
     [Fact]
@@ -166,16 +150,16 @@ public sealed class LaunchTests : IAsyncLifetime
         var spec = new InstanceSpec { InstanceId = "env-1", App = "demo", Version = "v1", Command = "node" };
         spec.Args.AddRange(["-e", "console.log('GREETING=' + process.env.GREETING + ' PORT=' + process.env.PORT); setInterval(() => {}, 1000)"]);
         spec.Env["GREETING"] = "hello world";
-        var status = (await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } })).Instances[0];
+        var status = (await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } })).Instances[0];
 
-        await Eventually.TrueAsync(() => File.Exists(_agent.LogPath("env-1")) && File.ReadAllText(_agent.LogPath("env-1")).Contains("GREETING"), "the app's output");
-        Assert.Contains($"GREETING=hello world PORT={status.Port}", File.ReadAllText(_agent.LogPath("env-1")));
+        await Eventually.TrueAsync(() => File.Exists(Agent.LogPath("env-1")) && File.ReadAllText(Agent.LogPath("env-1")).Contains("GREETING"), "the app's output");
+        Assert.Contains($"GREETING=hello world PORT={status.Port}", File.ReadAllText(Agent.LogPath("env-1")));
     }
 
     private async Task AssertNothingLeftAsync()
     {
-        var list = await _agent.Client.ListInstancesAsync(new ListInstancesRequest());
+        var list = await Agent.Client.ListInstancesAsync(new ListInstancesRequest());
         Assert.Empty(list.Instances);
-        Assert.Empty(_agent.InstancePids());
+        Assert.Empty(Agent.InstancePids());
     }
 }

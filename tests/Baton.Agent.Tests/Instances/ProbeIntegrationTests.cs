@@ -5,18 +5,8 @@ using Grpc.Core;
 namespace Baton.Agent.Tests.Instances;
 
 /// <summary>Probes wired into the supervisor: the agent process, a real app, real HTTP checks.</summary>
-public sealed class ProbeIntegrationTests : IAsyncLifetime
+public sealed class ProbeIntegrationTests() : AgentTestBase
 {
-    private AgentProcess _agent = null!;
-
-    public async Task InitializeAsync()
-    {
-        _agent = await AgentProcess.StartAsync();
-        _agent.InstallTestRelease();
-    }
-
-    public async Task DisposeAsync() => await _agent.DisposeAsync();
-
     private static Probe Http(string path, uint intervalMs = 100, uint failureThreshold = 2) =>
         new() { Http = new HttpProbe { Path = path }, IntervalMs = intervalMs, TimeoutMs = 500, FailureThreshold = failureThreshold };
 
@@ -37,9 +27,9 @@ public sealed class ProbeIntegrationTests : IAsyncLifetime
     {
         var spec = AgentProcess.NodeSpec("slow-start", "demo", "v1", "--ready-after", "1500");
         spec.Readiness = Http("/ready");
-        using var watch = _agent.Client.WatchEvents(new WatchEventsRequest());
+        using var watch = Agent.Client.WatchEvents(new WatchEventsRequest());
 
-        var launched = (await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } })).Instances[0];
+        var launched = (await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } })).Instances[0];
         Assert.Equal(InstanceState.Starting, launched.State);
 
         var events = await CollectUntilAsync(watch, e => e.Type == EventType.Ready);
@@ -55,14 +45,14 @@ public sealed class ProbeIntegrationTests : IAsyncLifetime
     {
         var spec = AgentProcess.NodeSpec("fading", "demo", "v1", "--unhealthy-after", "1000");
         spec.Readiness = Http("/live");
-        using var watch = _agent.Client.WatchEvents(new WatchEventsRequest());
-        await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
+        using var watch = Agent.Client.WatchEvents(new WatchEventsRequest());
+        await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
 
         var events = await CollectUntilAsync(watch, e => e.Type == EventType.Unready);
 
         Assert.Contains(events, e => e.Type == EventType.Ready);
         Assert.Equal("HTTP 500", events.Last().Message);
-        var status = (await _agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances[0];
+        var status = (await Agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances[0];
         Assert.Equal(InstanceState.Unready, status.State);
         Assert.Equal(0u, status.Restarts); // readiness never restarts anything
     }
@@ -73,8 +63,8 @@ public sealed class ProbeIntegrationTests : IAsyncLifetime
         var spec = AgentProcess.NodeSpec("zombie-ish", "demo", "v1", "--unhealthy-after", "800");
         spec.Liveness = Http("/live");
         spec.Restart = new RestartPolicy { InitialBackoffMs = 20 };
-        using var watch = _agent.Client.WatchEvents(new WatchEventsRequest());
-        var first = (await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } })).Instances[0];
+        using var watch = Agent.Client.WatchEvents(new WatchEventsRequest());
+        var first = (await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } })).Instances[0];
 
         var events = await CollectUntilAsync(watch, e => e.Type == EventType.Starting && e.Pid != first.Pid);
 
@@ -82,7 +72,7 @@ public sealed class ProbeIntegrationTests : IAsyncLifetime
         Assert.Contains("HTTP 500", failed.Message);
         Assert.Contains(events, e => e.Type == EventType.Exited && e.Pid == first.Pid);
         Assert.False(AgentProcess.IsAlive(first.Pid));
-        var status = (await _agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances[0];
+        var status = (await Agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances[0];
         Assert.Equal(1u, status.Restarts);
     }
 
@@ -92,10 +82,10 @@ public sealed class ProbeIntegrationTests : IAsyncLifetime
         var spec = AgentProcess.NodeSpec("bad-probe");
         spec.Readiness = new Probe { Http = new HttpProbe { Path = "ready" } };
 
-        var e = await Assert.ThrowsAsync<RpcException>(() => _agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } }).ResponseAsync);
+        var e = await Assert.ThrowsAsync<RpcException>(() => Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } }).ResponseAsync);
 
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Equal("instance bad-probe: readiness.http.path must start with '/'", e.Status.Detail);
-        Assert.Empty((await _agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances);
+        Assert.Empty((await Agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances);
     }
 }

@@ -3,32 +3,17 @@ using Baton.Protos.Agent.V1;
 
 namespace Baton.Agent.Tests.Instances;
 
-public sealed class RestartPolicyTests : IAsyncLifetime
+public sealed class RestartPolicyTests() : AgentTestBase
 {
-    private AgentProcess _agent = null!;
-
-    public async Task InitializeAsync()
-    {
-        _agent = await AgentProcess.StartAsync();
-        _agent.InstallTestRelease();
-    }
-
-    public async Task DisposeAsync() => await _agent.DisposeAsync();
-
-    private Task<InstanceStatus> WaitAsync(string id, Func<InstanceStatus, bool> done, string what) =>
-        Eventually.MatchAsync(
-            async () => (await _agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances.First(i => i.Spec.InstanceId == id),
-            done, what);
-
     [Fact]
     public async Task AFailingAppIsRestartedWithBackoffUntilItIsCrashLooping()
     {
         var spec = AgentProcess.NodeSpec("crashy", "demo", "v1", "--exit", "3");
         spec.Restart = new RestartPolicy { Mode = RestartMode.OnFailure, InitialBackoffMs = 50, MaxBackoffMs = 400, CrashLoopRestarts = 4, CrashLoopWindowMs = 60_000 };
-        using var watch = _agent.Client.WatchEvents(new WatchEventsRequest { App = "demo" });
-        await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
+        using var watch = Agent.Client.WatchEvents(new WatchEventsRequest { App = "demo" });
+        await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
 
-        var looping = await WaitAsync("crashy", s => s.State == InstanceState.CrashLooping, "crash-looping");
+        var looping = await WaitForAsync("crashy", s => s.State == InstanceState.CrashLooping, "crash-looping");
 
         Assert.Equal(4u, looping.Restarts);
         Assert.Equal(3, looping.LastExit.Code);
@@ -49,16 +34,16 @@ public sealed class RestartPolicyTests : IAsyncLifetime
             .ToList();
         Assert.Equal(4, gaps.Count);
         for (var i = 0; i < gaps.Count; i++) Assert.True(gaps[i] >= 50 * Math.Pow(2, i) - 5, $"gap {i} was {gaps[i]} ms");
-        Assert.Empty(_agent.InstancePids());
+        Assert.Empty(Agent.InstancePids());
     }
 
     [Fact]
     public async Task OnFailureDoesNotRestartACleanExit()
     {
         var spec = AgentProcess.NodeSpec("clean", "demo", "v1", "--exit", "0");
-        await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
+        await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
 
-        var exited = await WaitAsync("clean", s => s.State == InstanceState.Exited, "exited");
+        var exited = await WaitForAsync("clean", s => s.State == InstanceState.Exited, "exited");
 
         Assert.Equal(0, exited.LastExit.Code);
         Assert.Equal(0u, exited.Restarts);
@@ -70,9 +55,9 @@ public sealed class RestartPolicyTests : IAsyncLifetime
         var spec = AgentProcess.NodeSpec("always", "demo", "v1", "--exit", "0");
         spec.Restart = new RestartPolicy { Mode = RestartMode.Always, InitialBackoffMs = 20, MaxBackoffMs = 40 };
 
-        await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
+        await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
 
-        await WaitAsync("always", s => s.Restarts >= 2, "two restarts");
+        await WaitForAsync("always", s => s.Restarts >= 2, "two restarts");
     }
 
     [Fact]
@@ -81,9 +66,9 @@ public sealed class RestartPolicyTests : IAsyncLifetime
         var spec = AgentProcess.NodeSpec("never", "demo", "v1", "--exit", "7");
         spec.Restart = new RestartPolicy { Mode = RestartMode.Never };
 
-        await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
+        await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
 
-        var exited = await WaitAsync("never", s => s.State == InstanceState.Exited, "exited");
+        var exited = await WaitForAsync("never", s => s.State == InstanceState.Exited, "exited");
         Assert.Equal(7, exited.LastExit.Code);
         Assert.Equal(0u, exited.Restarts);
     }
@@ -93,11 +78,11 @@ public sealed class RestartPolicyTests : IAsyncLifetime
     {
         var spec = AgentProcess.NodeSpec("victim");
         spec.Restart = new RestartPolicy { InitialBackoffMs = 20 };
-        var first = (await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } })).Instances[0];
+        var first = (await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } })).Instances[0];
 
         Assert.True(Kill(first.Pid, 9) == 0);
 
-        var after = await WaitAsync("victim", s => s.Restarts == 1 && s.State == InstanceState.Ready, "restarted and ready");
+        var after = await WaitForAsync("victim", s => s.Restarts == 1 && s.State == InstanceState.Ready, "restarted and ready");
         Assert.NotEqual(first.Pid, after.Pid);
         Assert.Equal(9, after.LastExit.Signal);
         Assert.Equal(first.Port, after.Port);
@@ -108,13 +93,13 @@ public sealed class RestartPolicyTests : IAsyncLifetime
     {
         var spec = AgentProcess.NodeSpec("slowback", "demo", "v1", "--exit", "1");
         spec.Restart = new RestartPolicy { InitialBackoffMs = 60_000, MaxBackoffMs = 60_000 };
-        await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
-        await WaitAsync("slowback", s => s.State == InstanceState.Backoff, "in backoff");
+        await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
+        await WaitForAsync("slowback", s => s.State == InstanceState.Backoff, "in backoff");
 
-        var result = (await _agent.Client.StopAsync(new StopRequest { InstanceIds = { "slowback" } })).Results[0];
+        var result = (await Agent.Client.StopAsync(new StopRequest { InstanceIds = { "slowback" } })).Results[0];
 
         Assert.Equal(StopOutcome.NotRunning, result.Outcome);
-        var stopped = await WaitAsync("slowback", s => s.State == InstanceState.Stopped, "stopped");
+        var stopped = await WaitForAsync("slowback", s => s.State == InstanceState.Stopped, "stopped");
         Assert.Equal(0u, stopped.Restarts);
     }
 

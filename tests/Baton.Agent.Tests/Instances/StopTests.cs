@@ -4,26 +4,16 @@ using Grpc.Core;
 
 namespace Baton.Agent.Tests.Instances;
 
-public sealed class StopTests : IAsyncLifetime
+public sealed class StopTests() : AgentTestBase
 {
-    private AgentProcess _agent = null!;
-
-    public async Task InitializeAsync()
-    {
-        _agent = await AgentProcess.StartAsync();
-        _agent.InstallTestRelease();
-    }
-
-    public async Task DisposeAsync() => await _agent.DisposeAsync();
-
     private async Task<InstanceStatus> LaunchReadyAsync(InstanceSpec spec)
     {
-        await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
+        await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } });
         var status = await Eventually.MatchAsync(
-            async () => (await _agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances.First(i => i.Spec.InstanceId == spec.InstanceId),
+            async () => (await Agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances.First(i => i.Spec.InstanceId == spec.InstanceId),
             s => s.State == InstanceState.Ready, "instance ready");
         // The app installs its signal handlers on its first line of output.
-        await Eventually.TrueAsync(() => File.Exists(_agent.LogPath(spec.InstanceId)) && File.ReadAllText(_agent.LogPath(spec.InstanceId)).Contains("started pid"), "the app's start line");
+        await Eventually.TrueAsync(() => File.Exists(Agent.LogPath(spec.InstanceId)) && File.ReadAllText(Agent.LogPath(spec.InstanceId)).Contains("started pid"), "the app's start line");
         return status;
     }
 
@@ -32,14 +22,14 @@ public sealed class StopTests : IAsyncLifetime
     {
         var status = await LaunchReadyAsync(AgentProcess.NodeSpec("graceful"));
 
-        var response = await _agent.Client.StopAsync(new StopRequest { InstanceIds = { "graceful" } });
+        var response = await Agent.Client.StopAsync(new StopRequest { InstanceIds = { "graceful" } });
 
         var result = Assert.Single(response.Results);
         Assert.Equal(StopOutcome.Exited, result.Outcome);
         Assert.Equal(0, result.Exit.Code);
         Assert.False(AgentProcess.IsAlive(status.Pid));
-        Assert.Contains("SIGTERM: shutting down", File.ReadAllText(_agent.LogPath("graceful")));
-        var listed = Assert.Single((await _agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances);
+        Assert.Contains("SIGTERM: shutting down", File.ReadAllText(Agent.LogPath("graceful")));
+        var listed = Assert.Single((await Agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances);
         Assert.Equal(InstanceState.Stopped, listed.State);
         Assert.Equal(0, listed.Pid);
     }
@@ -51,10 +41,10 @@ public sealed class StopTests : IAsyncLifetime
         spec.Stop = new StopPolicy { TimeoutMs = 1500 };
         var status = await LaunchReadyAsync(spec);
         var childPid = await Eventually.MatchAsync(
-            () => Task.FromResult(ChildPid(_agent.LogPath("stubborn"))), pid => pid > 0, "the child's pid line");
+            () => Task.FromResult(ChildPid(Agent.LogPath("stubborn"))), pid => pid > 0, "the child's pid line");
         Assert.True(AgentProcess.IsAlive(childPid));
 
-        var response = await _agent.Client.StopAsync(new StopRequest { InstanceIds = { "stubborn" } });
+        var response = await Agent.Client.StopAsync(new StopRequest { InstanceIds = { "stubborn" } });
 
         var result = Assert.Single(response.Results);
         Assert.Equal(StopOutcome.Killed, result.Outcome);
@@ -62,7 +52,7 @@ public sealed class StopTests : IAsyncLifetime
         Assert.True(result.DurationMs >= 1500, $"killed after {result.DurationMs} ms, before the grace period ended");
         Assert.False(AgentProcess.IsAlive(status.Pid));
         await Eventually.TrueAsync(() => !AgentProcess.IsAlive(childPid), "the child to be gone too", 10);
-        Assert.Contains("ignoring SIGTERM", File.ReadAllText(_agent.LogPath("stubborn")));
+        Assert.Contains("ignoring SIGTERM", File.ReadAllText(Agent.LogPath("stubborn")));
     }
 
     [Fact]
@@ -72,24 +62,24 @@ public sealed class StopTests : IAsyncLifetime
         spec.Stop = new StopPolicy { Signal = StopSignal.Sigint };
         await LaunchReadyAsync(spec);
 
-        var result = (await _agent.Client.StopAsync(new StopRequest { InstanceIds = { "interrupt" } })).Results[0];
+        var result = (await Agent.Client.StopAsync(new StopRequest { InstanceIds = { "interrupt" } })).Results[0];
 
         Assert.Equal(StopOutcome.Exited, result.Outcome);
-        Assert.Contains("SIGINT: shutting down", File.ReadAllText(_agent.LogPath("interrupt")));
+        Assert.Contains("SIGINT: shutting down", File.ReadAllText(Agent.LogPath("interrupt")));
     }
 
     [Fact]
     public async Task StoppingTwiceIsHarmlessAndRemoveForgetsTheInstance()
     {
         await LaunchReadyAsync(AgentProcess.NodeSpec("twice"));
-        await _agent.Client.StopAsync(new StopRequest { InstanceIds = { "twice" } });
+        await Agent.Client.StopAsync(new StopRequest { InstanceIds = { "twice" } });
 
-        var again = (await _agent.Client.StopAsync(new StopRequest { InstanceIds = { "twice" } })).Results[0];
+        var again = (await Agent.Client.StopAsync(new StopRequest { InstanceIds = { "twice" } })).Results[0];
         Assert.Equal(StopOutcome.NotRunning, again.Outcome);
 
-        await _agent.Client.StopAsync(new StopRequest { InstanceIds = { "twice" }, Remove = true });
-        Assert.Empty((await _agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances);
-        Assert.False(Directory.Exists(Path.Combine(_agent.DataDir, "instances", "twice")));
+        await Agent.Client.StopAsync(new StopRequest { InstanceIds = { "twice" }, Remove = true });
+        Assert.Empty((await Agent.Client.ListInstancesAsync(new ListInstancesRequest())).Instances);
+        Assert.False(Directory.Exists(Path.Combine(Agent.DataDir, "instances", "twice")));
     }
 
     [Fact]
@@ -97,7 +87,7 @@ public sealed class StopTests : IAsyncLifetime
     {
         var status = await LaunchReadyAsync(AgentProcess.NodeSpec("known"));
 
-        var e = await Assert.ThrowsAsync<RpcException>(() => _agent.Client.StopAsync(new StopRequest { InstanceIds = { "known", "ghost" } }).ResponseAsync);
+        var e = await Assert.ThrowsAsync<RpcException>(() => Agent.Client.StopAsync(new StopRequest { InstanceIds = { "known", "ghost" } }).ResponseAsync);
 
         Assert.Equal(StatusCode.NotFound, e.StatusCode);
         Assert.Contains("ghost", e.Status.Detail);
@@ -109,9 +99,9 @@ public sealed class StopTests : IAsyncLifetime
     {
         var spec = AgentProcess.NodeSpec("again");
         var first = await LaunchReadyAsync(spec);
-        await _agent.Client.StopAsync(new StopRequest { InstanceIds = { "again" } });
+        await Agent.Client.StopAsync(new StopRequest { InstanceIds = { "again" } });
 
-        var relaunched = (await _agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } })).Instances[0];
+        var relaunched = (await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } })).Instances[0];
 
         Assert.NotEqual(first.Pid, relaunched.Pid);
         Assert.Equal(first.Port, relaunched.Port);
@@ -123,7 +113,7 @@ public sealed class StopTests : IAsyncLifetime
     {
         var first = await LaunchReadyAsync(AgentProcess.NodeSpec("restart-me"));
 
-        var restarted = Assert.Single((await _agent.Client.RestartAsync(new RestartRequest { InstanceIds = { "restart-me" } })).Instances);
+        var restarted = Assert.Single((await Agent.Client.RestartAsync(new RestartRequest { InstanceIds = { "restart-me" } })).Instances);
 
         Assert.NotEqual(first.Pid, restarted.Pid);
         Assert.Equal(1u, restarted.Restarts);
