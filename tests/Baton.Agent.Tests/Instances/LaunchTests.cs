@@ -156,6 +156,40 @@ public sealed class LaunchTests() : AgentTestBase(portCount: 150)
         Assert.Contains($"GREETING=hello world PORT={status.Port}", File.ReadAllText(Agent.LogPath("env-1")));
     }
 
+    [Fact]
+    public async Task RunAsUserDropsPrivilegesBeforeTheAppStarts()
+    {
+        var spec = AgentProcess.NodeSpec("as-nobody");
+        spec.RunAsUser = "nobody";
+        if (Environment.UserName != "root")
+        {
+            // Only root may switch users: an unprivileged agent must say so instead of trying.
+            var refused = await Assert.ThrowsAsync<RpcException>(() => Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } }).ResponseAsync);
+            Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+            return;
+        }
+
+        var status = (await Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } })).Instances[0];
+        await WaitForAsync("as-nobody", s => s.State == InstanceState.Ready, "ready");
+
+        var uidLine = File.ReadAllLines($"/proc/{status.Pid}/status").First(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+        Assert.Equal("65534", uidLine.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1]);
+        await Eventually.TrueAsync(() => File.Exists(Agent.LogPath("as-nobody")) && File.ReadAllText(Agent.LogPath("as-nobody")).Contains("started pid"), "its output in the log");
+    }
+
+    [Fact]
+    public async Task AnUnknownRunAsUserIsRefused()
+    {
+        var spec = AgentProcess.NodeSpec("as-ghost");
+        spec.RunAsUser = "no-such-user-here";
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => Agent.Client.LaunchAsync(new LaunchRequest { Instances = { spec } }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("run_as_user \"no-such-user-here\" does not exist", e.Status.Detail);
+        await AssertNothingLeftAsync();
+    }
+
     private async Task AssertNothingLeftAsync()
     {
         var list = await Agent.Client.ListInstancesAsync(new ListInstancesRequest());
