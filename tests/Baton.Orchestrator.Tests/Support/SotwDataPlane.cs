@@ -336,8 +336,8 @@ internal sealed class SotwDataPlane : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        _call.Dispose();
         await _loop;
+        _call.Dispose();
         _stop.Dispose();
         _turn.Dispose();
     }
