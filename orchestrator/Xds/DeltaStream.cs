@@ -129,7 +129,8 @@ internal sealed class DeltaStream : AdsStream
         removals.AddRange(state.MaybeMissing.Where(name =>
             !desired.Contains(name) && !target.ContainsKey(name) && !state.Acked.ContainsKey(name) && state.Covers(name)));
         state.MaybeMissing.Clear();
-        if (upserts.Count == 0 && removals.Count == 0 && state.Answered)
+        // Only a wildcard subscriber is owed a first answer when there is nothing: it waits for one.
+        if (upserts.Count == 0 && removals.Count == 0 && (state.Answered || !state.Wildcard))
         {
             return null;
         }

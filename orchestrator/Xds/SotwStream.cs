@@ -87,7 +87,10 @@ internal sealed class SotwStream : AdsStream
         var ordered = content.Values.OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
         var version = VersionOf(ordered);
         // Same set as last sent (ACKed or NACKed): nothing to say; a NACKed set waits for a change.
-        if (state.Answered && version == state.LastSentVersion)
+        // A first answer is owed even when empty only to wildcard subscribers, who wait for it; a named
+        // resource that does not exist is simply not sent, as the protocol prescribes for SotW.
+        var owedFirstAnswer = !state.Answered && (state.Wildcard || ordered.Count > 0);
+        if (!owedFirstAnswer && (!state.Answered || version == state.LastSentVersion))
         {
             return null;
         }

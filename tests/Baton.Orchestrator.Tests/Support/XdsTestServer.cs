@@ -59,6 +59,21 @@ internal sealed class XdsTestServer : IAsyncDisposable
     public XdsTypeStatus StatusOf(string nodeId, string typeUrl) =>
         Monitor.ListStreams().Single(s => s.NodeId == nodeId).Types.Single(t => t.TypeUrl == typeUrl);
 
+    /// <summary>Polls the monitor until the server has processed what the test expects (ACKs arrive asynchronously).</summary>
+    public async Task<XdsStreamStatus> WaitForStreamAsync(string nodeId, Func<XdsStreamStatus, bool> condition)
+    {
+        using var guard = new CancellationTokenSource(SotwClient.HangGuard);
+        while (true)
+        {
+            var stream = Monitor.ListStreams().SingleOrDefault(s => s.NodeId == nodeId);
+            if (stream is not null && condition(stream))
+            {
+                return stream;
+            }
+            await Task.Delay(10, guard.Token);
+        }
+    }
+
     public static Node NodeFor(string id, string cluster = "", string[]? apps = null)
     {
         var node = new Node { Id = id, Cluster = cluster };
