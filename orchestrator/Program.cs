@@ -1,4 +1,5 @@
 using System.Net;
+using Baton.Orchestrator.LoadReporting;
 using Baton.Orchestrator.Xds;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -38,7 +39,9 @@ if (!IPAddress.IsLoopback(endpoint.Address))
 var builder = WebApplication.CreateSlimBuilder();
 builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint, l => l.Protocols = HttpProtocols.Http2));
 builder.Services.AddBatonXds();
+builder.Services.AddBatonLoadReporting();
 var app = builder.Build();
 app.MapBatonXds();
+app.MapBatonLoadReporting();
 await app.RunAsync();
 return 0;

@@ -1,4 +1,5 @@
 using System.Net;
+using Baton.Orchestrator.LoadReporting;
 using Baton.Orchestrator.Xds;
 using Envoy.Config.Core.V3;
 using Grpc.Net.Client;
@@ -38,8 +39,10 @@ internal sealed class XdsTestServer : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
         builder.Services.AddBatonXds();
+        builder.Services.AddBatonLoadReporting();
         var app = builder.Build();
         app.MapBatonXds();
+        app.MapBatonLoadReporting();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return new XdsTestServer(app, new Uri(address));

@@ -1,0 +1,15 @@
+namespace Baton.Orchestrator.LoadReporting;
+
+/// <summary>Load reports aggregated per app release: what the deploy engine's analysis and draining read.</summary>
+public interface ILoadReports
+{
+    /// <summary>Totals over the last <paramref name="window"/>, and in-flight requests as last reported.</summary>
+    ReleaseLoad Get(string app, string version, TimeSpan window);
+
+    /// <summary>
+    /// True when every data plane that has reported on the release since <paramref name="since"/>
+    /// reported no request in flight in its latest report, and at least one such report arrived
+    /// after <paramref name="since"/> (so "idle" is known, not assumed).
+    /// </summary>
+    bool IsIdleSince(string app, string version, DateTimeOffset since);
+}
