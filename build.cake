@@ -77,27 +77,54 @@ Task("Test")
     if (passed == 0) throw new Exception("no test ran");
 });
 
-Task("Bench")
-    .IsDependentOn("Build")
-    .Does(() =>
+var publishDir = artifacts.Combine("publish");
+
+// NativeAOT needs a C toolchain (clang) and zlib's headers; without them the agent is published
+// framework-dependent instead, and says so, rather than failing a newcomer's first Publish or Bench.
+bool CanPublishNativeAot()
 {
-    foreach (var project in GetFiles("./bench/**/*.csproj"))
-    {
-        DotNetRun(project.FullPath, new DotNetRunSettings { Configuration = "Release", NoRestore = true, NoBuild = false });
-    }
-});
+    var hasClang = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => System.IO.File.Exists(System.IO.Path.Combine(d, "clang")));
+    var hasZlib = System.IO.File.Exists("/usr/include/zlib.h");
+    if (!hasClang || !hasZlib)
+        Warning("clang or zlib1g-dev missing (apt-get install clang zlib1g-dev): publishing baton-agent framework-dependent (JIT), not NativeAOT");
+    return hasClang && hasZlib;
+}
 
 Task("Publish")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    foreach (var (project, name) in new[] { ("./agent/Baton.Agent.csproj", "baton-agent") })
+    var nativeAot = CanPublishNativeAot();
+    var settings = new DotNetPublishSettings
     {
-        DotNetPublish(project, new DotNetPublishSettings
-        {
-            Configuration = configuration,
-            OutputDirectory = artifacts.Combine("publish").Combine(name),
-        });
+        Configuration = configuration,
+        OutputDirectory = publishDir.Combine("baton-agent"),
+        // NativeAOT compiles for one platform: this machine's.
+        Runtime = nativeAot ? System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier : null,
+        MSBuildSettings = new DotNetMSBuildSettings().WithProperty("PublishAot", nativeAot ? "true" : "false"),
+    };
+    CleanDirectory(settings.OutputDirectory);
+    DotNetPublish("./agent/Baton.Agent.csproj", settings);
+});
+
+Task("Bench")
+    .IsDependentOn("Publish")
+    .Does(() =>
+{
+    // PM2, pinned in bench/pm2/package-lock.json, is the agent benchmark's baseline.
+    var exit = StartProcess("npm", new ProcessSettings { Arguments = "ci --no-audit --no-fund", WorkingDirectory = "./bench/pm2" });
+    if (exit != 0) throw new Exception($"npm ci failed in bench/pm2 (exit {exit})");
+
+    var agentBench = MakeAbsolute(File("./bench/Baton.Bench.Agent/Baton.Bench.Agent.csproj"));
+    DotNetRun(agentBench.FullPath, new DotNetRunSettings
+    {
+        Configuration = "Release",
+        NoRestore = true,
+        ArgumentCustomization = args => args.Append("--").Append("--agent").AppendQuoted(publishDir.Combine("baton-agent").CombineWithFilePath("baton-agent").FullPath),
+    });
+    foreach (var project in GetFiles("./bench/**/*.csproj").Where(p => p.FullPath != agentBench.FullPath))
+    {
+        DotNetRun(project.FullPath, new DotNetRunSettings { Configuration = "Release", NoRestore = true, NoBuild = false });
     }
 });
 
