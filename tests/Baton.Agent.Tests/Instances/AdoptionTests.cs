@@ -14,7 +14,7 @@ public sealed class AdoptionTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _agent = await AgentProcess.StartAsync();
-        _agent.InstallTestRelease();
+        await _agent.InstallTestReleaseAsync();
     }
 
     public async Task DisposeAsync()
@@ -125,6 +125,20 @@ public sealed class AdoptionTests : IAsyncLifetime
 
         await Eventually.TrueAsync(() => orphan.HasExited, "the orphan to be killed");
         Assert.Empty(await ListAsync());
+    }
+
+    [Fact]
+    public async Task AnUnreadableStateFileIsSetAsideAndTheAgentStartsEmpty()
+    {
+        _agent.Kill();
+        var stateFile = Path.Combine(_agent.DataDir, "state.json");
+        await File.WriteAllTextAsync(stateFile, "{ \"instances\": [ { \"spec_base64\": ");
+
+        await _agent.RestartAsync();
+
+        Assert.Empty(await ListAsync());
+        Assert.Single(Directory.GetFiles(_agent.DataDir, "state.json.unreadable-*"));
+        Assert.Contains("unreadable", _agent.Output.ToString());
     }
 
     private Process Stray(string file, string arg0, string arg1, Dictionary<string, string>? env = null)

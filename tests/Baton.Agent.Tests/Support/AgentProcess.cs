@@ -40,9 +40,10 @@ public sealed class AgentProcess : IAsyncDisposable
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "baton-agent-test-" + Guid.NewGuid().ToString("n")[..12]);
         Directory.CreateDirectory(dataDir);
-        // Test classes run in parallel: each agent gets its own slice of ports.
+        // Test classes run in parallel: each agent gets its own slice of ports, all below the
+        // kernel's ephemeral range (32768+), where the agents' own listen ports come from.
         var slice = Interlocked.Add(ref s_nextRange, portCount) - portCount;
-        var start = 20000 + ((Environment.ProcessId % 40) * 1000 + slice) % 40000;
+        var start = 20000 + ((Environment.ProcessId % 12) * 1000 + slice) % 12000;
         var agent = new AgentProcess(dataDir, FreePort(), start, start + portCount - 1, extraArgs ?? []);
         await agent.StartProcessAsync();
         return agent;
@@ -97,13 +98,30 @@ public sealed class AgentProcess : IAsyncDisposable
         _process?.WaitForExit();
     }
 
-    /// <summary>Creates releases/APP/VERSION holding the test app, as an upload would.</summary>
-    public string InstallTestRelease(string app = "demo", string version = "v1")
+    /// <summary>Uploads the test app as release APP/VERSION, the way the orchestrator ships releases.</summary>
+    public async Task InstallTestReleaseAsync(string app = "demo", string version = "v1")
     {
-        var dir = Path.Combine(DataDir, "releases", app, version);
-        Directory.CreateDirectory(dir);
-        File.Copy(Path.Combine(AppContext.BaseDirectory, "apps", "testapp.js"), Path.Combine(dir, "testapp.js"), overwrite: true);
-        return dir;
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        using (var tar = new System.Formats.Tar.TarWriter(gzip))
+        {
+            tar.WriteEntry(Path.Combine(AppContext.BaseDirectory, "apps", "testapp.js"), "testapp.js");
+        }
+        var artifact = buffer.ToArray();
+        using var call = Client.UploadRelease();
+        await call.RequestStream.WriteAsync(new UploadReleaseRequest
+        {
+            Header = new ReleaseHeader
+            {
+                App = app,
+                Version = version,
+                Size = (ulong)artifact.Length,
+                Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(artifact)),
+            },
+        });
+        await call.RequestStream.WriteAsync(new UploadReleaseRequest { Chunk = Google.Protobuf.ByteString.CopyFrom(artifact) });
+        await call.RequestStream.CompleteAsync();
+        await call.ResponseAsync;
     }
 
     public static InstanceSpec NodeSpec(string id, string app = "demo", string version = "v1", params string[] appArgs)

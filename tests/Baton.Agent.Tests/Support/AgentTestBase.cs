@@ -10,7 +10,7 @@ public abstract class AgentTestBase(int portCount = 50) : IAsyncLifetime
     public virtual async Task InitializeAsync()
     {
         Agent = await AgentProcess.StartAsync(portCount);
-        Agent.InstallTestRelease();
+        await Agent.InstallTestReleaseAsync();
     }
 
     public virtual async Task DisposeAsync() => await Agent.DisposeAsync();
