@@ -1,10 +1,15 @@
 using System.Net;
+using Baton.Orchestrator.Cli;
 using Baton.Orchestrator.LoadReporting;
 using Baton.Orchestrator.Xds;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 // For now `baton server` hosts the xDS (ADS) server only; the CLI subcommands come with the deploy engine.
-const string usage = "usage: baton server [--xds-listen 127.0.0.1:18000]";
+const string usage = "usage: baton server [--xds-listen 127.0.0.1:18000]\n       baton envoy bootstrap --node NAME --xds HOST:PORT [--app APP ...]";
+if (args is ["envoy", "bootstrap", ..])
+{
+    return EnvoyBootstrapCommand.Run(args[2..], Console.Out, Console.Error);
+}
 if (args.Length == 0 || args[0] != "server")
 {
     Console.Error.WriteLine(usage);

@@ -109,24 +109,18 @@ internal abstract class AdsStream
             {
                 return new DataPlaneConfirmation(Id, nodeId, DataPlaneState.Disconnected, null);
             }
-            var allAcked = true;
-            foreach (var resource in expected)
-            {
-                var state = States[resource.TypeUrl];
-                if (!state.Covers(resource.Name))
-                {
-                    continue;
-                }
-                if (!(state.Acked.TryGetValue(resource.Name, out var held) && held.Generation >= resource.Generation))
-                {
-                    allAcked = false;
-                }
-            }
-            if (allAcked)
+            var awaited = expected
+                .Where(r => States[r.TypeUrl].Covers(r.Name)
+                    && !(States[r.TypeUrl].Acked.TryGetValue(r.Name, out var held) && held.Generation >= r.Generation))
+                .ToList();
+            if (awaited.Count == 0)
             {
                 return new DataPlaneConfirmation(Id, nodeId, DataPlaneState.Acked, null);
             }
-            foreach (var resource in expected)
+            // Only a resource still awaited can have been refused: a NACKed SotW response also lists the
+            // unchanged resources the client already holds (gRPC clients NACK the response but keep every
+            // valid resource in it), and those must not turn a later step into a NACK.
+            foreach (var resource in awaited)
             {
                 if (States[resource.TypeUrl].LastNack is { } nack
                     && nack.RejectedGenerations.TryGetValue(resource.Name, out var rejected)

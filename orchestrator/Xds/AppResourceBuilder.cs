@@ -83,6 +83,7 @@ public sealed class AppResourceBuilder
         void Add(Dictionary<string, CachedResource> into, string typeUrl, string name, IMessage message,
             IReadOnlySet<string> references, bool servedToWildcard)
         {
+            _options.EditBuiltResource?.Invoke(message);
             var packed = Any.Pack(message);
             var version = Convert.ToHexStringLower(SHA256.HashData(packed.Value.Span), 0, 8);
             if (previous is not null
