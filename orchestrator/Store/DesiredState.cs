@@ -4,7 +4,7 @@ namespace Baton.Orchestrator.Store;
 /// What should be true for one app, written by the deploy engine BEFORE it acts, so that after a
 /// crash a reconciler converges agents and data planes to it instead of redoing or losing work:
 /// launch every listed instance (idempotent: same ids, same specs), stop instances of the app
-/// that are not listed, serve <see cref="Weights"/> over xDS and wait for the ACKs, then record
+/// that are not listed, serve the releases' weights over xDS and wait for the ACKs, then record
 /// them with <see cref="IBatonStore.RecordAckedWeightsAsync"/>. Where the deploy itself stood
 /// (phase, step, receipt) is in the deploy record named by <see cref="DeployId"/>.
 /// </summary>
@@ -14,8 +14,7 @@ namespace Baton.Orchestrator.Store;
 /// write based on an older one and stores revision + 1.
 /// </param>
 /// <param name="DeployId">The deploy converging to this state; null when the app is at rest.</param>
-/// <param name="Releases">Every release that should have instances running, old and new.</param>
-/// <param name="Weights">The traffic split to serve; empty (nothing routed yet) or adding up to 100.</param>
+/// <param name="Releases">Every release that should have instances running, old and new, with its weight.</param>
 /// <param name="AckedWeights">The last weights every data plane ACKed. Read-only here: written by <see cref="IBatonStore.RecordAckedWeightsAsync"/>.</param>
 /// <param name="AckedAt">When <paramref name="AckedWeights"/> were recorded. Read-only here.</param>
 /// <param name="UpdatedAt">Set by the store on every write.</param>
@@ -24,14 +23,16 @@ public sealed record DesiredState(
     long Revision,
     string? DeployId,
     IReadOnlyList<DesiredRelease> Releases,
-    IReadOnlyList<VersionWeight> Weights,
     IReadOnlyList<VersionWeight> AckedWeights,
     DateTimeOffset? AckedAt,
     DateTimeOffset UpdatedAt)
 {
     /// <summary>A new desired state for writing: the store fills acked weights and times.</summary>
-    public static DesiredState Create(string app, long revision, string? deployId, IReadOnlyList<DesiredRelease> releases, IReadOnlyList<VersionWeight> weights) =>
-        new(app, revision, deployId, releases, weights, [], null, default);
+    public static DesiredState Create(string app, long revision, string? deployId, IReadOnlyList<DesiredRelease> releases) =>
+        new(app, revision, deployId, releases, [], null, default);
+
+    /// <summary>The traffic split to serve, one entry per release.</summary>
+    public IReadOnlyList<VersionWeight> Weights => Releases.Select(r => new VersionWeight(r.Version, r.Weight)).ToList();
 
     /// <summary>True when the data planes have confirmed exactly the weights that should be served.</summary>
     public bool WeightsConfirmed =>

@@ -5,8 +5,7 @@ namespace Baton.Orchestrator.Store;
 
 /// <summary>
 /// What a desired state must hold to be converged to: names valid, each release and instance id
-/// once, instances' specs naming the app, and weights only for listed releases, adding up to 100
-/// (or nothing routed yet).
+/// once, instances' specs naming the app, and weights adding up to 100 (or 0: nothing routed yet).
 /// </summary>
 internal static class DesiredStateRules
 {
@@ -15,7 +14,6 @@ internal static class DesiredStateRules
         ArgumentNullException.ThrowIfNull(desired);
         if (!NameValidator.IsValid(desired.App)) throw new ArgumentException($"app {NameValidator.Show(desired.App)} is not a valid name", nameof(desired));
         ArgumentNullException.ThrowIfNull(desired.Releases);
-        ArgumentNullException.ThrowIfNull(desired.Weights);
         if (desired.Revision < 0) throw new ArgumentException($"desired state of {desired.App}: revision {desired.Revision} is negative", nameof(desired));
 
         var versions = new HashSet<string>(StringComparer.Ordinal);
@@ -37,11 +35,6 @@ internal static class DesiredStateRules
         }
 
         RequireValidWeights(desired.Weights, nameof(desired));
-        foreach (var weight in desired.Weights)
-        {
-            if (!versions.Contains(weight.Version))
-                throw new ArgumentException($"desired state of {desired.App}: weight for release {weight.Version}, which is not among the desired releases", nameof(desired));
-        }
         var total = desired.Weights.Sum(w => (long)w.Weight);
         if (total != 0 && total != 100)
             throw new ArgumentException($"desired state of {desired.App}: weights add up to {total}, not 100", nameof(desired));

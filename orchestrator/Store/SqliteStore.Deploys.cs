@@ -144,27 +144,27 @@ public sealed partial class SqliteStore
                 $"the desired state of {desired.App} changed meanwhile (revision {stored}, this change was based on {desired.Revision}); read it again and retry"));
 
         await Execute(connection, transaction, """
-            INSERT INTO desired_state (app, revision, deploy_id, weights, acked_weights, acked_at, updated_at)
-            VALUES ($app, $revision, $deploy, $weights, '[]', NULL, $now)
-            ON CONFLICT (app) DO UPDATE SET revision = excluded.revision, deploy_id = excluded.deploy_id,
-                weights = excluded.weights, updated_at = excluded.updated_at;
-            """, cancellationToken, ("$app", desired.App), ("$revision", stored + 1), ("$deploy", desired.DeployId),
-            ("$weights", DesiredStateRules.WeightsJson(desired.Weights)), ("$now", now));
+            INSERT INTO desired_state (app, revision, deploy_id, acked_weights, acked_at, updated_at)
+            VALUES ($app, $revision, $deploy, '[]', NULL, $now)
+            ON CONFLICT (app) DO UPDATE SET revision = excluded.revision, deploy_id = excluded.deploy_id, updated_at = excluded.updated_at;
+            """, cancellationToken, ("$app", desired.App), ("$revision", stored + 1), ("$deploy", desired.DeployId), ("$now", now));
 
         // Releases are replaced as a whole; their instances go with them (ON DELETE CASCADE).
         await Execute(connection, transaction, "DELETE FROM desired_releases WHERE app = $app;", cancellationToken, ("$app", desired.App));
         foreach (var release in desired.Releases)
         {
             await Execute(connection, transaction, """
-                INSERT INTO desired_releases (app, version, spec, spec_generation, artifact_sha256)
-                VALUES ($app, $version, $spec, $generation, $sha256);
-                """, cancellationToken, ("$app", desired.App), ("$version", release.Version), ("$spec", release.Spec.ToByteArray()),
-                ("$generation", (long)release.SpecGeneration), ("$sha256", release.ArtifactSha256));
+                INSERT INTO desired_releases (app, version, weight, draining, retire_after, spec, spec_generation, artifact_sha256)
+                VALUES ($app, $version, $weight, $draining, $retire, $spec, $generation, $sha256);
+                """, cancellationToken, ("$app", desired.App), ("$version", release.Version), ("$weight", (long)release.Weight),
+                ("$draining", release.Draining ? 1L : 0L), ("$retire", release.RetireAfter?.ToUnixTimeMilliseconds()),
+                ("$spec", release.Spec.ToByteArray()), ("$generation", (long)release.SpecGeneration), ("$sha256", release.ArtifactSha256));
             foreach (var instance in release.Instances)
             {
                 await Execute(connection, transaction,
-                    "INSERT INTO desired_instances (app, version, agent, instance_id) VALUES ($app, $version, $agent, $id);",
-                    cancellationToken, ("$app", desired.App), ("$version", release.Version), ("$agent", instance.Agent), ("$id", instance.InstanceId));
+                    "INSERT INTO desired_instances (app, version, agent, instance_id, host, port) VALUES ($app, $version, $agent, $id, $host, $port);",
+                    cancellationToken, ("$app", desired.App), ("$version", release.Version), ("$agent", instance.Agent), ("$id", instance.InstanceId),
+                    ("$host", instance.Host), ("$port", (long)instance.Port));
             }
         }
         return await ReadDesiredAsync(connection, transaction, desired.App, cancellationToken)
@@ -175,38 +175,37 @@ public sealed partial class SqliteStore
     {
         long revision;
         string? deployId;
-        IReadOnlyList<VersionWeight> weights, acked;
+        IReadOnlyList<VersionWeight> acked;
         DateTimeOffset? ackedAt;
         DateTimeOffset updatedAt;
         await using (var command = Command(connection, transaction,
-            "SELECT revision, deploy_id, weights, acked_weights, acked_at, updated_at FROM desired_state WHERE app = $app;", ("$app", app)))
+            "SELECT revision, deploy_id, acked_weights, acked_at, updated_at FROM desired_state WHERE app = $app;", ("$app", app)))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             if (!await reader.ReadAsync(cancellationToken)) return null;
             revision = reader.GetInt64(0);
             deployId = reader.IsDBNull(1) ? null : reader.GetString(1);
-            weights = DesiredStateRules.ParseWeights(reader.GetString(2));
-            acked = DesiredStateRules.ParseWeights(reader.GetString(3));
-            ackedAt = reader.IsDBNull(4) ? null : FromMs(reader.GetInt64(4));
-            updatedAt = FromMs(reader.GetInt64(5));
+            acked = DesiredStateRules.ParseWeights(reader.GetString(2));
+            ackedAt = reader.IsDBNull(3) ? null : FromMs(reader.GetInt64(3));
+            updatedAt = FromMs(reader.GetInt64(4));
         }
 
         var instances = new Dictionary<string, List<DesiredInstance>>(StringComparer.Ordinal);
         await using (var command = Command(connection, transaction,
-            "SELECT version, agent, instance_id FROM desired_instances WHERE app = $app ORDER BY rowid;", ("$app", app)))
+            "SELECT version, agent, instance_id, host, port FROM desired_instances WHERE app = $app ORDER BY rowid;", ("$app", app)))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
                 var version = reader.GetString(0);
                 if (!instances.TryGetValue(version, out var list)) instances[version] = list = [];
-                list.Add(new DesiredInstance(reader.GetString(1), reader.GetString(2)));
+                list.Add(new DesiredInstance(reader.GetString(1), reader.GetString(2), reader.GetString(3), (uint)reader.GetInt64(4)));
             }
         }
 
         var releases = new List<DesiredRelease>();
         await using (var command = Command(connection, transaction,
-            "SELECT version, spec, spec_generation, artifact_sha256 FROM desired_releases WHERE app = $app ORDER BY rowid;", ("$app", app)))
+            "SELECT version, weight, draining, retire_after, spec, spec_generation, artifact_sha256 FROM desired_releases WHERE app = $app ORDER BY rowid;", ("$app", app)))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -214,13 +213,16 @@ public sealed partial class SqliteStore
                 var version = reader.GetString(0);
                 releases.Add(new DesiredRelease(
                     version,
-                    AppSpec.Parser.ParseFrom(reader.GetFieldValue<byte[]>(1)),
-                    (ulong)reader.GetInt64(2),
-                    reader.GetString(3),
-                    instances.TryGetValue(version, out var list) ? list : []));
+                    (uint)reader.GetInt64(1),
+                    AppSpec.Parser.ParseFrom(reader.GetFieldValue<byte[]>(4)),
+                    (ulong)reader.GetInt64(5),
+                    reader.GetString(6),
+                    instances.TryGetValue(version, out var list) ? list : [],
+                    reader.GetInt64(2) != 0,
+                    reader.IsDBNull(3) ? null : FromMs(reader.GetInt64(3))));
             }
         }
-        return new DesiredState(app, revision, deployId, releases, weights, acked, ackedAt, updatedAt);
+        return new DesiredState(app, revision, deployId, releases, acked, ackedAt, updatedAt);
     }
 
     private static async Task<Deploy?> ReadActiveDeployAsync(SqliteConnection connection, SqliteTransaction transaction, string app, CancellationToken cancellationToken)

@@ -57,8 +57,7 @@ public static class StoreMigrations
                 app           TEXT PRIMARY KEY REFERENCES apps(name) ON DELETE CASCADE,
                 revision      INTEGER NOT NULL,
                 deploy_id     TEXT REFERENCES deploys(id) ON DELETE SET NULL,
-                weights       TEXT NOT NULL,    -- JSON [{"version":"v2","weight":10}], what to serve
-                acked_weights TEXT NOT NULL,    -- JSON, what every data plane last ACKed
+                acked_weights TEXT NOT NULL,    -- JSON [{"version":"v2","weight":10}], what every data plane last ACKed
                 acked_at      INTEGER,
                 updated_at    INTEGER NOT NULL
             ) STRICT;
@@ -66,7 +65,10 @@ public static class StoreMigrations
             CREATE TABLE desired_releases (
                 app             TEXT NOT NULL REFERENCES desired_state(app) ON DELETE CASCADE,
                 version         TEXT NOT NULL,
-                spec            BLOB NOT NULL,  -- AppSpec the instances run with (pinned)
+                weight          INTEGER NOT NULL,  -- percent of traffic to serve it
+                draining        INTEGER NOT NULL,  -- 0/1: no new requests
+                retire_after    INTEGER,           -- kept warm until then (rollback window)
+                spec            BLOB NOT NULL,     -- AppSpec the instances run with (pinned)
                 spec_generation INTEGER NOT NULL,
                 artifact_sha256 TEXT NOT NULL,
                 PRIMARY KEY (app, version)
@@ -77,6 +79,8 @@ public static class StoreMigrations
                 version     TEXT NOT NULL,
                 agent       TEXT NOT NULL,
                 instance_id TEXT NOT NULL,
+                host        TEXT NOT NULL,      -- where last seen ready ('' if never)
+                port        INTEGER NOT NULL,
                 PRIMARY KEY (app, instance_id),
                 FOREIGN KEY (app, version) REFERENCES desired_releases(app, version) ON DELETE CASCADE
             ) STRICT;

@@ -1,4 +1,4 @@
-namespace Baton.Orchestrator.Apps;
+namespace Baton.Orchestrator.AppSpecs;
 
 /// <summary>
 /// Where each field of a spec was written: YAML path → 1-based line. The validator works on the

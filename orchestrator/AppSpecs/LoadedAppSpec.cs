@@ -1,6 +1,6 @@
 using Baton.Protos.Orchestrator.V1;
 
-namespace Baton.Orchestrator.Apps;
+namespace Baton.Orchestrator.AppSpecs;
 
 /// <summary>A valid spec with every default filled in, and notes on what was decided on the user's behalf.</summary>
 /// <param name="Spec">Ready to store and to deploy.</param>

@@ -1,6 +1,6 @@
 using Grpc.Core;
 
-namespace Baton.Orchestrator.Apps;
+namespace Baton.Orchestrator.AppSpecs;
 
 /// <summary>
 /// Collects every problem of one spec so that a user fixes them all in one round instead of one

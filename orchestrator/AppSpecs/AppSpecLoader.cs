@@ -2,7 +2,7 @@ using System.Text;
 using Baton.Protos.Orchestrator.V1;
 using Grpc.Core;
 
-namespace Baton.Orchestrator.Apps;
+namespace Baton.Orchestrator.AppSpecs;
 
 /// <summary>
 /// The API edge for app specs: YAML text in, a complete valid AppSpec out, or one InvalidArgument

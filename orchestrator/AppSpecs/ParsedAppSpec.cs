@@ -1,6 +1,6 @@
 using Baton.Protos.Orchestrator.V1;
 
-namespace Baton.Orchestrator.Apps;
+namespace Baton.Orchestrator.AppSpecs;
 
 /// <summary>
 /// What the parser made of a YAML spec: the AppSpec as written (no defaults yet), where each

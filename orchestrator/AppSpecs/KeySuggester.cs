@@ -1,4 +1,4 @@
-namespace Baton.Orchestrator.Apps;
+namespace Baton.Orchestrator.AppSpecs;
 
 /// <summary>Finds the known key an unknown one was probably meant to be ("stpes" → "steps").</summary>
 public static class KeySuggester

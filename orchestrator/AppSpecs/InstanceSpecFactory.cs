@@ -2,7 +2,7 @@ using Baton.Orchestrator.Validation;
 using Baton.Protos.Agent.V1;
 using Baton.Protos.Orchestrator.V1;
 
-namespace Baton.Orchestrator.Apps;
+namespace Baton.Orchestrator.AppSpecs;
 
 /// <summary>
 /// Turns an app's spec into what one agent launches: baton.agent.v1.InstanceSpec. The spec's

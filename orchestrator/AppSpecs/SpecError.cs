@@ -1,4 +1,4 @@
-namespace Baton.Orchestrator.Apps;
+namespace Baton.Orchestrator.AppSpecs;
 
 /// <summary>
 /// One problem in an app spec, located the way an editor wants it: source name, line, and the

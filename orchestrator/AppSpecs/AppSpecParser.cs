@@ -2,7 +2,7 @@ using Baton.Protos.Orchestrator.V1;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Baton.Orchestrator.Apps;
+namespace Baton.Orchestrator.AppSpecs;
 
 /// <summary>
 /// Reads an app spec's YAML into the AppSpec proto through YamlDotNet's representation model,

@@ -2,7 +2,7 @@ using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Baton.Orchestrator.Apps;
+namespace Baton.Orchestrator.AppSpecs;
 
 /// <summary>
 /// Typed reads from YAML nodes that never throw: a value of the wrong shape is reported to the

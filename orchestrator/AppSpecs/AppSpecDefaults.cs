@@ -1,6 +1,6 @@
 using Baton.Protos.Orchestrator.V1;
 
-namespace Baton.Orchestrator.Apps;
+namespace Baton.Orchestrator.AppSpecs;
 
 /// <summary>
 /// Fills every field a spec left out with the value it stands for, so the stored spec shows the

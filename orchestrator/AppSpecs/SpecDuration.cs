@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Baton.Orchestrator.Apps;
+namespace Baton.Orchestrator.AppSpecs;
 
 /// <summary>
 /// Durations as people write them: a number with a unit, <c>500ms</c>, <c>2s</c>, <c>1.5s</c>,

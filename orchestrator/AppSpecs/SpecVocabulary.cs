@@ -1,4 +1,4 @@
-namespace Baton.Orchestrator.Apps;
+namespace Baton.Orchestrator.AppSpecs;
 
 /// <summary>The words a spec may use for its enumerated fields, as written in YAML and stored in the AppSpec proto.</summary>
 public static class SpecVocabulary

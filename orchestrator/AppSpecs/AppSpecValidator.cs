@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using Baton.Orchestrator.Validation;
 using Baton.Protos.Orchestrator.V1;
 
-namespace Baton.Orchestrator.Apps;
+namespace Baton.Orchestrator.AppSpecs;
 
 /// <summary>
 /// The rules a spec must meet beyond its shape: names, ranges, and fields that depend on each
