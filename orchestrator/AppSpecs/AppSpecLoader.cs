@@ -19,7 +19,7 @@ public static class AppSpecLoader
     {
         ArgumentNullException.ThrowIfNull(yaml);
         var parsed = Parse(yaml, sourceName);
-        AppSpecValidator.Validate(parsed.Spec, parsed.Locations, parsed.Errors);
+        if (parsed.Readable) AppSpecValidator.Validate(parsed.Spec, parsed.Locations, parsed.Errors);
         parsed.Errors.ThrowIfAny();
         var notes = new List<string>();
         var spec = AppSpecDefaults.Apply(parsed.Spec, notes);

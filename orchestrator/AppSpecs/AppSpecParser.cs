@@ -36,7 +36,7 @@ public static class AppSpecParser
         var errors = new SpecErrorList(string.IsNullOrWhiteSpace(sourceName) ? "spec" : sourceName);
         var locations = new SpecLocations();
         var spec = new AppSpec();
-        var result = new ParsedAppSpec(spec, locations, errors);
+        var unreadable = new ParsedAppSpec(spec, locations, errors, Readable: false);
 
         var stream = new YamlStream();
         try
@@ -46,13 +46,20 @@ public static class AppSpecParser
         catch (YamlException e)
         {
             errors.Add((int)Math.Min(e.Start.Line, int.MaxValue), "", $"not valid YAML: {YamlMessage(e)}");
-            return result;
+            return unreadable;
+        }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner throws this, without a position, for some malformed input
+            // (e.g. an unclosed flow sequence followed by more keys).
+            errors.Add(null, "", $"not valid YAML: {e.Message} (look for an unclosed [ or {{)");
+            return unreadable;
         }
 
         if (stream.Documents.Count == 0 || SpecYamlReader.IsNull(stream.Documents[0].RootNode))
         {
             errors.Add(1, "", "the spec is empty; it needs at least name and command");
-            return result;
+            return unreadable;
         }
         if (stream.Documents.Skip(1).FirstOrDefault(d => !SpecYamlReader.IsNull(d.RootNode)) is { } second)
         {
@@ -64,11 +71,11 @@ public static class AppSpecParser
         if (rootNode is not YamlMappingNode root)
         {
             errors.Add(SpecYamlReader.LineOf(rootNode), "", "the spec must be a mapping of fields (name: …, command: …)");
-            return result;
+            return unreadable;
         }
         locations.Record("", SpecYamlReader.LineOf(root));
         ReadRoot(reader, root, spec);
-        return result;
+        return unreadable with { Readable = true };
     }
 
     private static void ReadRoot(SpecYamlReader reader, YamlMappingNode root, AppSpec spec)
@@ -191,7 +198,7 @@ public static class AppSpecParser
             if (reader.Number(Get(analysisKeys, "max_error_rate"), "strategy.analysis.max_error_rate") is { } rate)
                 analysis.MaxErrorRate = rate;
             else if (!analysisKeys.ContainsKey("max_error_rate"))
-                reader.Error(analysisNode, "strategy.analysis.max_error_rate", "is required when analysis is given (e.g. 0.05 for 5%)");
+                reader.Errors.Add(reader.Locations.LineOf("strategy.analysis"), "strategy.analysis.max_error_rate", "is required when analysis is given (e.g. 0.05 for 5%)");
             if (AtLeastOne(reader, Get(analysisKeys, "min_requests"), "strategy.analysis.min_requests") is { } min) analysis.MinRequests = min;
             if (reader.Duration(Get(analysisKeys, "window"), "strategy.analysis.window", AppSpecDefaults.AnalysisWindowMs) is { } window) analysis.WindowMs = window;
             strategy.Analysis = analysis;

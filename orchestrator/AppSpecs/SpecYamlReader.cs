@@ -49,7 +49,9 @@ internal sealed class SpecYamlReader(SpecErrorList errors, SpecLocations locatio
                     : $"unknown key (did you mean \"{suggestion}\"?)");
                 continue;
             }
-            Locations.Record(keyPath, LineOf(IsNull(valueNode) ? keyNode : valueNode));
+            // The key's line: for a nested block that is the "readiness:" line, where a missing
+            // field of it is best reported; for a scalar it is the value's line too.
+            Locations.Record(keyPath, LineOf(keyNode));
             if (!IsNull(valueNode)) result[key] = valueNode;
         }
         return result;
