@@ -123,6 +123,7 @@ internal sealed class DeployRunner
                 var targets = DeployPlanner.SelectAgents(_spec, _s.Fleet.Agents);
                 var release = DeployPlanner.PlanRelease(_spec, Deploy.ToVersion, targets);
                 release.Weight = 0;
+                release.Spec = _spec.Clone();
                 _desired.Releases.Add(release);
             }
             else
@@ -185,7 +186,7 @@ internal sealed class DeployRunner
             var live = await _s.Instances.RefreshAsync(Deploy.App, agents, ct);
             foreach (var group in release.Instances.Where(i => !launched.Contains(i.InstanceId) && !IsRunning(live, i.InstanceId)).GroupBy(i => i.Agent))
             {
-                var specs = group.Select(i => _s.InstanceSpecs(_spec, Deploy.ToVersion, i.InstanceId)).ToList();
+                var specs = group.Select(i => _s.InstanceSpecs(release.Spec ?? _spec, Deploy.ToVersion, i.InstanceId)).ToList();
                 try
                 {
                     await _s.Fleet.LaunchAsync(group.Key, specs, ct);
