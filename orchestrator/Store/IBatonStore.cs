@@ -79,6 +79,9 @@ public interface IBatonStore : IAsyncDisposable
     /// </summary>
     Task<DeployWriteResult> StartDeployAsync(Deploy deploy, DesiredState desired, CancellationToken cancellationToken = default);
 
+    /// <summary>As <see cref="StartDeployAsync(Deploy, DesiredState, CancellationToken)"/>, saving the engine's control flags in the same transaction.</summary>
+    Task<DeployWriteResult> StartDeployAsync(Deploy deploy, DesiredState desired, DeployControl? control, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Records a deploy's new phase, step or receipt, and when given the desired state that goes
     /// with it, in one transaction. A deploy whose phase is final (succeeded, rolled back) gets
@@ -86,6 +89,12 @@ public interface IBatonStore : IAsyncDisposable
     /// already finished; NotFound for an unknown one; Aborted for a stale desired-state revision.
     /// </summary>
     Task<DeployWriteResult> UpdateDeployAsync(Deploy deploy, DesiredState? desired, CancellationToken cancellationToken = default);
+
+    /// <summary>As <see cref="UpdateDeployAsync(Deploy, DesiredState?, CancellationToken)"/>, saving the engine's control flags in the same transaction.</summary>
+    Task<DeployWriteResult> UpdateDeployAsync(Deploy deploy, DesiredState? desired, DeployControl? control, CancellationToken cancellationToken = default);
+
+    /// <summary>The engine's control flags of a deploy; null if none were saved.</summary>
+    Task<DeployControl?> GetDeployControlAsync(string deployId, CancellationToken cancellationToken = default);
 
     Task<Deploy?> GetDeployAsync(string id, CancellationToken cancellationToken = default);
 

@@ -8,7 +8,10 @@ namespace Baton.Orchestrator.Store;
 
 public sealed partial class SqliteStore
 {
-    public Task<DeployWriteResult> StartDeployAsync(Deploy deploy, DesiredState desired, CancellationToken cancellationToken = default)
+    public Task<DeployWriteResult> StartDeployAsync(Deploy deploy, DesiredState desired, CancellationToken cancellationToken = default) =>
+        StartDeployAsync(deploy, desired, control: null, cancellationToken);
+
+    public Task<DeployWriteResult> StartDeployAsync(Deploy deploy, DesiredState desired, DeployControl? control, CancellationToken cancellationToken = default)
     {
         DeployRecordRules.RequireValid(deploy);
         DesiredStateRules.RequireValid(desired);
@@ -31,12 +34,16 @@ public sealed partial class SqliteStore
                 INSERT INTO deploys (id, app, kind, from_version, to_version, phase, step, record, created_at, updated_at, finished_at)
                 VALUES ($id, $app, $kind, $from, $to, $phase, $step, $record, $created, $now, $finished);
                 """, cancellationToken, DeployParameters(record, now));
+            await WriteControlAsync(connection, transaction, deploy.Id, control, cancellationToken);
             var stored = await WriteDesiredAsync(connection, transaction, desired, now, cancellationToken);
             return new DeployWriteResult(record, stored);
         }, cancellationToken);
     }
 
-    public Task<DeployWriteResult> UpdateDeployAsync(Deploy deploy, DesiredState? desired, CancellationToken cancellationToken = default)
+    public Task<DeployWriteResult> UpdateDeployAsync(Deploy deploy, DesiredState? desired, CancellationToken cancellationToken = default) =>
+        UpdateDeployAsync(deploy, desired, control: null, cancellationToken);
+
+    public Task<DeployWriteResult> UpdateDeployAsync(Deploy deploy, DesiredState? desired, DeployControl? control, CancellationToken cancellationToken = default)
     {
         DeployRecordRules.RequireValid(deploy);
         if (desired is not null)
@@ -62,9 +69,31 @@ public sealed partial class SqliteStore
                 UPDATE deploys SET phase = $phase, step = $step, record = $record, updated_at = $now, finished_at = $finished
                 WHERE id = $id;
                 """, cancellationToken, DeployParameters(record, now));
+            await WriteControlAsync(connection, transaction, deploy.Id, control, cancellationToken);
             var stored = desired is null ? null : await WriteDesiredAsync(connection, transaction, desired, now, cancellationToken);
             return new DeployWriteResult(record, stored);
         }, cancellationToken);
+    }
+
+    /// <summary>The engine's control flags of a deploy, saved with its record; null if never saved.</summary>
+    public Task<DeployControl?> GetDeployControlAsync(string deployId, CancellationToken cancellationToken = default) =>
+        ReadAsync(async (connection, transaction) =>
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "SELECT control FROM deploy_controls WHERE deploy_id = $id;";
+            command.Parameters.AddWithValue("$id", deployId);
+            var bytes = await command.ExecuteScalarAsync(cancellationToken) as byte[];
+            return bytes is null ? null : DeployControl.Parser.ParseFrom(bytes);
+        }, cancellationToken);
+
+    private static async Task WriteControlAsync(SqliteConnection connection, SqliteTransaction transaction, string deployId, DeployControl? control, CancellationToken cancellationToken)
+    {
+        if (control is null) return;
+        await Execute(connection, transaction, """
+            INSERT INTO deploy_controls (deploy_id, control) VALUES ($id, $control)
+            ON CONFLICT (deploy_id) DO UPDATE SET control = excluded.control;
+            """, cancellationToken, ("$id", deployId), ("$control", control.ToByteArray()));
     }
 
     public Task<Deploy?> GetDeployAsync(string id, CancellationToken cancellationToken = default) =>

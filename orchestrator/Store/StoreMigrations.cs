@@ -86,5 +86,11 @@ public static class StoreMigrations
             ) STRICT;
             CREATE INDEX desired_instances_by_agent ON desired_instances(agent);
             """),
+        new(2, "deploy control flags", """
+            CREATE TABLE deploy_controls (
+                deploy_id   TEXT PRIMARY KEY REFERENCES deploys(id) ON DELETE CASCADE,
+                control     BLOB NOT NULL       -- DeployControl: the engine's requests and timers for the deploy
+            ) STRICT;
+            """),
     ];
 }
