@@ -1,0 +1,50 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+namespace Baton.Orchestrator.Fleet;
+
+/// <summary>
+/// Fans the events of every agent connection out to each subscriber. A subscriber that falls
+/// <see cref="FleetOptions.EventSubscriberCapacity"/> events behind has its stream failed with
+/// <see cref="AgentEventsOverflowException"/> rather than slowing the connections or growing without bound.
+/// </summary>
+internal sealed class AgentEventHub(int subscriberCapacity)
+{
+    private readonly Lock _lock = new();
+    private readonly List<Channel<AgentEvent>> _subscribers = [];
+
+    public void Publish(AgentEvent agentEvent)
+    {
+        lock (_lock)
+        {
+            for (var i = _subscribers.Count - 1; i >= 0; i--)
+            {
+                if (_subscribers[i].Writer.TryWrite(agentEvent)) continue;
+                _subscribers[i].Writer.TryComplete(new AgentEventsOverflowException(subscriberCapacity));
+                _subscribers.RemoveAt(i);
+            }
+        }
+    }
+
+    public async IAsyncEnumerable<AgentEvent> SubscribeAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateBounded<AgentEvent>(new BoundedChannelOptions(subscriberCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        lock (_lock) _subscribers.Add(channel);
+        try
+        {
+            await foreach (var agentEvent in channel.Reader.ReadAllAsync(cancellationToken)) yield return agentEvent;
+        }
+        finally
+        {
+            lock (_lock) _subscribers.Remove(channel);
+        }
+    }
+}
+
+/// <summary>The subscriber fell too far behind; subscribe again and re-read every agent's state.</summary>
+public sealed class AgentEventsOverflowException(int capacity)
+    : Exception($"the event subscriber fell more than {capacity} events behind; subscribe again and re-list the agents' instances");
