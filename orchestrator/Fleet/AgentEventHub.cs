@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 
 namespace Baton.Orchestrator.Fleet;
@@ -26,7 +25,8 @@ internal sealed class AgentEventHub(int subscriberCapacity)
         }
     }
 
-    public async IAsyncEnumerable<AgentEvent> SubscribeAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Registers a subscriber at once, so nothing published after this call is missed.</summary>
+    public AgentEventSubscription Subscribe()
     {
         var channel = Channel.CreateBounded<AgentEvent>(new BoundedChannelOptions(subscriberCapacity)
         {
@@ -34,14 +34,13 @@ internal sealed class AgentEventHub(int subscriberCapacity)
             FullMode = BoundedChannelFullMode.Wait,
         });
         lock (_lock) _subscribers.Add(channel);
-        try
-        {
-            await foreach (var agentEvent in channel.Reader.ReadAllAsync(cancellationToken)) yield return agentEvent;
-        }
-        finally
-        {
-            lock (_lock) _subscribers.Remove(channel);
-        }
+        return new AgentEventSubscription(channel.Reader, () => Unsubscribe(channel));
+    }
+
+    private void Unsubscribe(Channel<AgentEvent> channel)
+    {
+        lock (_lock) _subscribers.Remove(channel);
+        channel.Writer.TryComplete();
     }
 }
 

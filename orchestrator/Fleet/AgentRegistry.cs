@@ -127,12 +127,11 @@ public sealed class AgentRegistry : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// Instance events of every agent, tagged with the agent, plus reachability changes and
-    /// <see cref="AgentEventKind.EventsMissed"/> notices. Only events from the moment of
-    /// subscribing; a consumer lists the instances first, then applies events on top.
-    /// Fails with <see cref="AgentEventsOverflowException"/> when the consumer falls too far behind.
+    /// Subscribes to the instance events of every agent, tagged with the agent, plus reachability
+    /// changes and <see cref="AgentEventKind.EventsMissed"/> notices, from this moment on. A consumer
+    /// subscribes first, then lists the instances, then applies the events on top.
     /// </summary>
-    public IAsyncEnumerable<AgentEvent> WatchEventsAsync(CancellationToken cancellationToken) => _events.SubscribeAsync(cancellationToken);
+    public AgentEventSubscription SubscribeEvents() => _events.Subscribe();
 
     private AgentConnection Connect(AgentRecord record)
     {
