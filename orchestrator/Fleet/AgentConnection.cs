@@ -15,12 +15,6 @@ namespace Baton.Orchestrator.Fleet;
 /// </summary>
 public sealed class AgentConnection : IAsyncDisposable
 {
-    /// <summary>
-    /// Two health checks computing the agent's start time as "now − uptime" differ by the call
-    /// latency; a restarted agent differs by at least its previous run plus its start-up.
-    /// </summary>
-    private static readonly TimeSpan SameRunTolerance = TimeSpan.FromSeconds(1);
-
     private readonly FleetOptions _options;
     private readonly AgentEventHub _events;
     private readonly TimeProvider _time;
@@ -97,8 +91,10 @@ public sealed class AgentConnection : IAsyncDisposable
             response = await Client.GetHealthAsync(new GetHealthRequest(), deadline: Deadline(_options.HealthCheckTimeout), cancellationToken: cancellationToken);
             if (!response.Serving) error = "the agent answers but reports it is not serving";
         }
-        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+        catch (RpcException e)
         {
+            // Once the caller cancels, whatever the call ended with says nothing about the agent.
+            cancellationToken.ThrowIfCancellationRequested();
             error = AgentCallErrors.Describe(e);
         }
 
@@ -108,7 +104,7 @@ public sealed class AgentConnection : IAsyncDisposable
             var previous = _health;
             var now = _time.GetUtcNow();
             var next = response is { Serving: true }
-                ? new AgentHealthSnapshot(AgentHealth.Reachable, now, "", response.AgentVersion, now - TimeSpan.FromSeconds(response.UptimeSeconds))
+                ? new AgentHealthSnapshot(AgentHealth.Reachable, now, "", response.AgentVersion, TimeSpan.FromSeconds(response.UptimeSeconds))
                 : previous with { Health = AgentHealth.Unreachable, Error = error };
             Volatile.Write(ref _health, next);
             if (next.Health != previous.Health)
@@ -153,10 +149,17 @@ public sealed class AgentConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Keeps one WatchEvents stream open. Sequence numbers restart at 1 in each agent process run,
+    /// so resuming "after N" is only right if the agent is the same run: a reconnect asks for the
+    /// events after N−1, and the agent must replay event N exactly as it was delivered before. If it
+    /// does, everything after it is the gap, gapless; if not, the agent restarted (or dropped events)
+    /// and the consumers are told to re-read its state.
+    /// </summary>
     private async Task RunEventStreamAsync(CancellationToken stopping)
     {
         var backoff = _options.ReconnectInitialBackoff;
-        DateTimeOffset? watchedRunStartedAt = null;
+        InstanceEvent? lastDelivered = null;
         var subscribedBefore = false;
         try
         {
@@ -164,27 +167,31 @@ public sealed class AgentConnection : IAsyncDisposable
             {
                 try
                 {
-                    // Which agent process run is about to be watched decides whether after_sequence still means anything.
                     var health = await CheckHealthAsync(stopping);
                     if (!health.IsReachable) throw new AgentNotReachableException(health.Error);
-                    var runStartedAt = health.AgentStartedAt!.Value;
-                    if (watchedRunStartedAt is { } watched && (runStartedAt - watched).Duration() > SameRunTolerance)
-                    {
-                        AnnounceMissed($"agent \"{Name}\" restarted; events of its new run before this reconnect are not replayable");
-                        Interlocked.Exchange(ref _lastEventSequence, 0);
-                    }
-                    else if (subscribedBefore && LastEventSequence == 0)
+                    if (subscribedBefore && lastDelivered is null)
                     {
                         // after_sequence 0 means "only new events": with nothing seen yet there is no point to resume from.
                         AnnounceMissed($"the event stream of agent \"{Name}\" broke before its first event; the gap cannot be replayed");
                     }
-                    watchedRunStartedAt = runStartedAt;
 
-                    using var call = Client.WatchEvents(new WatchEventsRequest { AfterSequence = LastEventSequence }, cancellationToken: stopping);
+                    // Event 1 cannot be asked for again (after_sequence 0 replays nothing), so an overlap needs N ≥ 2.
+                    var overlap = lastDelivered is { Sequence: >= 2 } ? lastDelivered : null;
+                    var afterSequence = overlap is not null ? overlap.Sequence - 1 : lastDelivered?.Sequence ?? 0;
+                    using var call = Client.WatchEvents(new WatchEventsRequest { AfterSequence = afterSequence }, cancellationToken: stopping);
                     subscribedBefore = true;
                     await foreach (var instanceEvent in call.ResponseStream.ReadAllAsync(stopping))
                     {
-                        Deliver(instanceEvent);
+                        if (overlap is not null)
+                        {
+                            var sameRun = instanceEvent.Equals(overlap);
+                            overlap = null;
+                            if (sameRun) continue;
+                            AnnounceMissed($"agent \"{Name}\" restarted or dropped events: after sequence {afterSequence} it no longer holds the event {afterSequence + 1} delivered before");
+                            lastDelivered = null;
+                        }
+                        Deliver(instanceEvent, lastDelivered);
+                        lastDelivered = instanceEvent;
                         backoff = _options.ReconnectInitialBackoff;
                         Volatile.Write(ref _eventStreamError, "");
                     }
@@ -193,7 +200,8 @@ public sealed class AgentConnection : IAsyncDisposable
                 catch (RpcException e) when (!stopping.IsCancellationRequested)
                 {
                     var error = AgentCallErrors.Describe(e);
-                    Volatile.Write(ref _eventStreamError, $"event stream: {error}");
+                    // Transport failures show in the health check; a refusal (credentials, limits) only shows here.
+                    Volatile.Write(ref _eventStreamError, IsTransportFailure(e) ? "" : $"event stream: {error}");
                     _logger.LogWarning("Event stream of agent {Agent} at {Address} broke after sequence {Sequence}: {Error}; retrying in {Backoff}",
                         Name, Address, LastEventSequence, error, backoff);
                     _healthCheckRequests.Writer.TryWrite(true);
@@ -211,20 +219,22 @@ public sealed class AgentConnection : IAsyncDisposable
         {
             // Disposed: the loop ends with the connection.
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && stopping.IsCancellationRequested)
+        catch (RpcException) when (stopping.IsCancellationRequested)
         {
-            // Disposed while a call was in flight.
+            // Disposed while a call was in flight: however the call ended, the loop ends with the connection.
         }
     }
 
-    private void Deliver(InstanceEvent instanceEvent)
+    private static bool IsTransportFailure(RpcException e) =>
+        e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal;
+
+    private void Deliver(InstanceEvent instanceEvent, InstanceEvent? previous)
     {
-        var last = LastEventSequence;
-        if (last > 0 && instanceEvent.Sequence != last + 1)
+        if (previous is not null && instanceEvent.Sequence != previous.Sequence + 1)
         {
-            AnnounceMissed(instanceEvent.Sequence <= last
-                ? $"agent \"{Name}\" restarted: its event sequence went back from {last} to {instanceEvent.Sequence}"
-                : $"agent \"{Name}\" no longer buffers events {last + 1}-{instanceEvent.Sequence - 1}");
+            AnnounceMissed(instanceEvent.Sequence <= previous.Sequence
+                ? $"agent \"{Name}\" restarted: its event sequence went back from {previous.Sequence} to {instanceEvent.Sequence}"
+                : $"agent \"{Name}\" no longer buffers events {previous.Sequence + 1}-{instanceEvent.Sequence - 1}");
         }
         Interlocked.Exchange(ref _lastEventSequence, instanceEvent.Sequence);
         _events.Publish(AgentEvent.FromInstance(Name, instanceEvent));

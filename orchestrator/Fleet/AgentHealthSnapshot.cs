@@ -3,17 +3,16 @@ using Baton.Protos.Orchestrator.V1;
 namespace Baton.Orchestrator.Fleet;
 
 /// <summary>
-/// What the last health check saw. <see cref="AgentStartedAt"/> (the agent's uptime subtracted
-/// from the orchestrator's clock) tells one agent process run from the next.
+/// What the last health check saw, with the agent's own figures from that answer.
 /// </summary>
 public sealed record AgentHealthSnapshot(
     AgentHealth Health,
     DateTimeOffset? LastSeen,
     string Error,
     string AgentVersion,
-    DateTimeOffset? AgentStartedAt)
+    TimeSpan AgentUptime)
 {
-    public static AgentHealthSnapshot Unknown { get; } = new(AgentHealth.Unspecified, null, "", "", null);
+    public static AgentHealthSnapshot Unknown { get; } = new(AgentHealth.Unspecified, null, "", "", TimeSpan.Zero);
 
     public bool IsReachable => Health == AgentHealth.Reachable;
 }

@@ -92,10 +92,31 @@ public sealed class AgentOperations(AgentRegistry registry, FleetOptions options
             (await client.LaunchAsync(request, deadline: connection.Deadline(options.CallTimeout), cancellationToken: cancellationToken)).Instances.ToList());
     }
 
-    /// <summary>Stops the instances gracefully (their stop policy, then SIGKILL); with <paramref name="remove"/> the agent forgets them.</summary>
+    /// <summary>
+    /// Stops the instances gracefully (their stop policy, then SIGKILL); with <paramref name="remove"/>
+    /// the agent forgets them. An id the agent does not know (already removed) counts as not running,
+    /// so a retried stop succeeds.
+    /// </summary>
     public async Task<IReadOnlyList<StopResult>> StopAsync(string agent, IReadOnlyList<string> instanceIds, bool remove, CancellationToken cancellationToken = default)
     {
         var connection = registry.Get(agent);
+        try
+        {
+            return await StopKnownAsync(connection, instanceIds, remove, cancellationToken);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            // The agent refuses the whole request for one unknown id: stop those it knows, report the rest as gone.
+            var known = (await ListInstancesAsync(connection, null, cancellationToken)).Select(i => i.Spec.InstanceId).ToHashSet(StringComparer.Ordinal);
+            var present = instanceIds.Where(known.Contains).ToList();
+            var results = present.Count > 0 ? [.. await StopKnownAsync(connection, present, remove, cancellationToken)] : new List<StopResult>();
+            results.AddRange(instanceIds.Where(id => !known.Contains(id)).Select(id => new StopResult { InstanceId = id, Outcome = StopOutcome.NotRunning }));
+            return results;
+        }
+    }
+
+    private async Task<IReadOnlyList<StopResult>> StopKnownAsync(AgentConnection connection, IReadOnlyList<string> instanceIds, bool remove, CancellationToken cancellationToken)
+    {
         var request = new StopRequest { Remove = remove };
         request.InstanceIds.AddRange(instanceIds);
         return await CallAsync(connection, async client =>

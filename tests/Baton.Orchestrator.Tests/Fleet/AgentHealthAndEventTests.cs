@@ -16,8 +16,8 @@ public sealed class AgentHealthAndEventTests : IAsyncLifetime
     {
         _first = await RealAgent.StartAsync();
         _second = await RealAgent.StartAsync();
-        _first.InstallTestRelease("demo", "v1");
-        _second.InstallTestRelease("demo", "v1");
+        await _first.UploadTestReleaseAsync("demo", "v1");
+        await _second.UploadTestReleaseAsync("demo", "v1");
         _fleet = await FleetUnderTest.StartAsync();
     }
 
@@ -53,12 +53,12 @@ public sealed class AgentHealthAndEventTests : IAsyncLifetime
         await _fleet.WaitForHealthAsync("a1", AgentHealth.Reachable);
         Assert.True(_fleet.Registry.Get("a1").Health.LastSeen > seenBeforeKill);
         Assert.Empty(_fleet.Registry.List().Single(a => a.Name == "a1").Error);
-        // The agent's new run numbers its events from 1 again: the stream says so instead of resuming at the old number.
+        // The agent's new run numbers its events from 1 again: once its events flow, the stream says
+        // events were missed instead of passing the new run's numbers off as the continuation of the old.
+        await _fleet.AttachEventStreamAsync(_first, "a1");
         var missed = await _fleet.Events.WaitForAsync(e => e.Agent == "a1" && e.Kind == AgentEventKind.EventsMissed, "a1 events missed after its restart");
         Assert.Contains("restarted", missed.Detail);
 
-        // Events of the new run flow again.
-        await _fleet.AttachEventStreamAsync(_first, "a1");
         await _fleet.Operations.LaunchAsync("a1", [RealAgent.NodeSpec("after-1", "demo", "v1")]);
         await _fleet.Events.WaitForInstanceEventAsync("a1", "after-1", EventType.Ready);
         Assert.DoesNotContain(_fleet.Events.All, e => e.Agent == "a2" && e.Kind is AgentEventKind.EventsMissed or AgentEventKind.Unreachable);

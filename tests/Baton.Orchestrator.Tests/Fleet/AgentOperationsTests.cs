@@ -1,6 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
-using System.Security.Cryptography;
 using Baton.Orchestrator.Tests.Fleet.Support;
 using Baton.Protos.Agent.V1;
 using Baton.Protos.Orchestrator.V1;
@@ -36,20 +33,7 @@ public sealed class AgentOperationsTests : IAsyncLifetime
         File.Delete(_artifactPath);
     }
 
-    /// <summary>app/testapp.js plus incompressible padding, so the upload takes several chunks.</summary>
-    private string WriteArtifact(int paddingBytes)
-    {
-        using (var file = File.Create(_artifactPath))
-        using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
-        using (var tar = new TarWriter(gzip))
-        {
-            tar.WriteEntry(RealAgent.TestAppPath, "app/testapp.js");
-            var padding = new PaxTarEntry(TarEntryType.RegularFile, "app/padding.bin") { DataStream = new MemoryStream(RandomNumberGenerator.GetBytes(paddingBytes)) };
-            tar.WriteEntry(padding);
-        }
-        using var read = File.OpenRead(_artifactPath);
-        return Convert.ToHexStringLower(SHA256.HashData(read));
-    }
+    private string WriteArtifact(int paddingBytes) => TestArtifact.Write(_artifactPath, paddingBytes);
 
     [Fact]
     public async Task EnsureReleaseUploadsOnceAndIsIdempotent()
@@ -90,7 +74,7 @@ public sealed class AgentOperationsTests : IAsyncLifetime
     {
         var sha = WriteArtifact(paddingBytes: 1024);
         await _fleet.Operations.EnsureReleaseAsync("a1", "web", "v1", _artifactPath, sha);
-        var spec = RealAgent.NodeSpec("web-1", "web", "v1", "app/testapp.js");
+        var spec = RealAgent.NodeSpec("web-1", "web", "v1");
 
         var launched = Assert.Single(await _fleet.Operations.LaunchAsync("a1", [spec]));
         var relaunched = Assert.Single(await _fleet.Operations.LaunchAsync("a1", [spec]));
@@ -107,10 +91,11 @@ public sealed class AgentOperationsTests : IAsyncLifetime
     [Fact]
     public async Task ListAllInstancesMergesAgentsAndReportsADeadOneInsteadOfFailing()
     {
-        _first.InstallTestRelease("web", "v1");
-        _second.InstallTestRelease("web", "v1");
+        await _first.UploadTestReleaseAsync("web", "v1");
+        await _second.UploadTestReleaseAsync("web", "v1");
+        await _second.UploadTestReleaseAsync("other", "v1");
         await _fleet.Operations.LaunchAsync("a1", [RealAgent.NodeSpec("web-a1-1", "web", "v1")]);
-        await _fleet.Operations.LaunchAsync("a2", [RealAgent.NodeSpec("web-a2-1", "web", "v1"), RealAgent.NodeSpec("other-a2-1", "other", "v1", "../../web/v1/testapp.js")]);
+        await _fleet.Operations.LaunchAsync("a2", [RealAgent.NodeSpec("web-a2-1", "web", "v1"), RealAgent.NodeSpec("other-a2-1", "other", "v1")]);
 
         var all = await _fleet.Operations.ListAllInstancesAsync();
         Assert.Empty(all.Unreachable);
@@ -141,11 +126,12 @@ public sealed class AgentOperationsTests : IAsyncLifetime
     [Fact]
     public async Task StreamLogsMergesEveryInstanceOfTheAppAcrossAgents()
     {
-        _first.InstallTestRelease("web", "v1");
-        _second.InstallTestRelease("web", "v1");
-        await _fleet.Operations.LaunchAsync("a1", [RealAgent.NodeSpec("web-a1-1", "web", "v1", "testapp.js", "--stderr", "complaint from a1")]);
-        await _fleet.Operations.LaunchAsync("a2", [RealAgent.NodeSpec("web-a2-1", "web", "v1", "testapp.js", "--log-every", "20")]);
-        await _fleet.Operations.LaunchAsync("a2", [RealAgent.NodeSpec("api-a2-1", "api", "v1", "../../web/v1/testapp.js")]);
+        await _first.UploadTestReleaseAsync("web", "v1");
+        await _second.UploadTestReleaseAsync("web", "v1");
+        await _second.UploadTestReleaseAsync("api", "v1");
+        await _fleet.Operations.LaunchAsync("a1", [RealAgent.NodeSpec("web-a1-1", "web", "v1", "--stderr", "complaint from a1")]);
+        await _fleet.Operations.LaunchAsync("a2", [RealAgent.NodeSpec("web-a2-1", "web", "v1", "--log-every", "20")]);
+        await _fleet.Operations.LaunchAsync("a2", [RealAgent.NodeSpec("api-a2-1", "api", "v1")]);
 
         // Each instance's first line is written once it runs; read the history until both are there.
         var history = await Eventually.MatchAsync(

@@ -128,21 +128,27 @@ internal sealed class RealAgent : IAsyncDisposable
         _process?.WaitForExit();
     }
 
-    /// <summary>Installs the test app as release APP/VERSION without an upload.</summary>
-    public void InstallTestRelease(string app, string version)
+    /// <summary>Uploads the test app as release APP/VERSION straight to the agent, as the fleet would.</summary>
+    public async Task UploadTestReleaseAsync(string app, string version)
     {
-        var dir = Path.Combine(DataDir, "releases", app, version);
-        Directory.CreateDirectory(dir);
-        File.Copy(TestAppPath, Path.Combine(dir, "testapp.js"), overwrite: true);
+        var path = Path.Combine(DataDir, $"upload-{Guid.NewGuid():n}.tar.gz");
+        var sha = TestArtifact.Write(path);
+        var bytes = await File.ReadAllBytesAsync(path);
+        File.Delete(path);
+        using var call = DirectClient.UploadRelease();
+        await call.RequestStream.WriteAsync(new UploadReleaseRequest { Header = new ReleaseHeader { App = app, Version = version, Sha256 = sha, Size = (ulong)bytes.Length } });
+        await call.RequestStream.WriteAsync(new UploadReleaseRequest { Chunk = Google.Protobuf.ByteString.CopyFrom(bytes) });
+        await call.RequestStream.CompleteAsync();
+        await call.ResponseAsync;
     }
 
     public static string TestAppPath => Path.Combine(AppContext.BaseDirectory, "apps", "testapp.js");
 
-    /// <summary>An instance of the test app (node testapp.js) from a release installed or uploaded with testapp.js at <paramref name="script"/>.</summary>
-    public static InstanceSpec NodeSpec(string id, string app, string version, string script = "testapp.js", params string[] appArgs)
+    /// <summary>An instance of the test app (node testapp.js) from a release made by <see cref="TestArtifact"/>.</summary>
+    public static InstanceSpec NodeSpec(string id, string app, string version, params string[] appArgs)
     {
         var spec = new InstanceSpec { InstanceId = id, App = app, Version = version, Command = "node" };
-        spec.Args.Add(script);
+        spec.Args.Add("testapp.js");
         spec.Args.AddRange(appArgs);
         return spec;
     }
