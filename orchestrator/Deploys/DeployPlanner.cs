@@ -25,15 +25,15 @@ public static class DeployPlanner
     }
 
     /// <summary>The instances of <paramref name="version"/>: per agent, or a total spread round-robin.</summary>
-    public static DesiredRelease PlanRelease(AppSpec spec, string version, IReadOnlyList<FleetAgent> targets)
+    public static ReleaseState PlanRelease(AppSpec spec, string version, IReadOnlyList<FleetAgent> targets)
     {
         var placement = spec.Placement ?? new Placement();
         var total = placement.Instances > 0
             ? (int)placement.Instances
             : (int)Math.Max(1, placement.InstancesPerAgent) * targets.Count;
-        var release = new DesiredRelease { Version = version };
+        var release = new ReleaseState { Version = version };
         for (var n = 0; n < total; n++)
-            release.Instances.Add(new DesiredInstance { Agent = targets[n % targets.Count].Name, InstanceId = InstanceId(spec.Name, version, n) });
+            release.Instances.Add(new InstancePlacement { Agent = targets[n % targets.Count].Name, InstanceId = InstanceId(spec.Name, version, n) });
         return release;
     }
 

@@ -105,9 +105,9 @@ internal sealed class DeployRunner
         _ => throw new InvalidOperationException($"unexpected phase {Deploy.Phase}"),
     };
 
-    private DesiredRelease? Release(string version) => _desired.Releases.FirstOrDefault(r => r.Version == version);
+    private ReleaseState? Release(string version) => _desired.Releases.FirstOrDefault(r => r.Version == version);
 
-    private DesiredRelease NewRelease => Release(Deploy.ToVersion) ?? throw new InvalidOperationException($"release {Deploy.ToVersion} missing from the desired state");
+    private ReleaseState NewRelease => Release(Deploy.ToVersion) ?? throw new InvalidOperationException($"release {Deploy.ToVersion} missing from the desired state");
 
     // ------------------------------------------------------------------ phases
 
@@ -457,7 +457,7 @@ internal sealed class DeployRunner
 
     // ------------------------------------------------------------------ helpers
 
-    private async Task StopReleasesAsync(IEnumerable<DesiredRelease> releases, CancellationToken ct)
+    private async Task StopReleasesAsync(IEnumerable<ReleaseState> releases, CancellationToken ct)
     {
         foreach (var group in releases.SelectMany(r => r.Instances).GroupBy(i => i.Agent))
         {

@@ -7,7 +7,7 @@ namespace Baton.Orchestrator.Deploys;
 public static class RoutingProjection
 {
     /// <returns>The routing, or null when no release carries traffic (nothing to serve).</returns>
-    public static AppRouting? Project(AppSpec spec, IEnumerable<DesiredRelease> releases, IReadOnlyDictionary<string, LiveInstance> live)
+    public static AppRouting? Project(AppSpec spec, IEnumerable<ReleaseState> releases, IReadOnlyDictionary<string, LiveInstance> live)
     {
         var routed = releases
             .Select(r => new ReleaseRouting(
