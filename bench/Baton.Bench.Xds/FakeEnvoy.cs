@@ -74,11 +74,12 @@ internal sealed class FakeEnvoy
                     await AckAsync(response, _endpointNames);
                     break;
                 case XdsTypeUrls.Route:
+                    var receivedAt = Stopwatch.GetTimestamp();
                     await AckAsync(response, _routeNames);
                     var ackedAt = Stopwatch.GetTimestamp();
                     if (_synced && response.VersionInfo != _routeVersion)
                     {
-                        _fleet.RouteChanged(_index, ackedAt);
+                        _fleet.RouteChanged(_index, receivedAt, ackedAt);
                     }
                     _routeVersion = response.VersionInfo;
                     break;
@@ -157,7 +158,7 @@ internal sealed class Fleet
         return probe;
     }
 
-    public void RouteChanged(int index, long timestamp) => Volatile.Read(ref _probe)?.Record(index, timestamp);
+    public void RouteChanged(int index, long receivedAt, long ackedAt) => Volatile.Read(ref _probe)?.Record(index, receivedAt, ackedAt);
 
     public void ResponseDuringPush() => Interlocked.Increment(ref _responsesDuringPush);
 }
@@ -166,12 +167,14 @@ internal sealed class Fleet
 internal sealed class PushProbe
 {
     private readonly long[] _ackedAt;
+    private readonly long[] _receivedAt;
     private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _count;
 
     public PushProbe(int size)
     {
         _ackedAt = new long[size];
+        _receivedAt = new long[size];
     }
 
     public Task All => _all.Task;
@@ -180,9 +183,13 @@ internal sealed class PushProbe
 
     public IReadOnlyList<long> AckedAt => _ackedAt;
 
-    public void Record(int index, long timestamp)
+    /// <summary>When each data plane received the new route (before its ACK went out).</summary>
+    public IReadOnlyList<long> ReceivedAt => _receivedAt;
+
+    public void Record(int index, long receivedAt, long ackedAt)
     {
-        if (Interlocked.CompareExchange(ref _ackedAt[index], timestamp, 0) == 0 && Interlocked.Increment(ref _count) == _ackedAt.Length)
+        Volatile.Write(ref _receivedAt[index], receivedAt);
+        if (Interlocked.CompareExchange(ref _ackedAt[index], ackedAt, 0) == 0 && Interlocked.Increment(ref _count) == _ackedAt.Length)
         {
             _all.TrySetResult();
         }

@@ -89,12 +89,12 @@ internal sealed record BenchOptions(int[] Sizes, int Pushes, int StreamsPerConne
 }
 
 internal sealed record PushResult(
-    double P50Ms, double P99Ms, double MaxMs, double ConfirmedMs, string Outcome,
+    double FirstReceivedMs, double ReceivedP50Ms, double P50Ms, double P99Ms, double MaxMs, double ConfirmedMs, string Outcome,
     double ServerCpuMs, double ClientCpuMs, long ServerAllocatedBytes, int Gen0, int Gen2, long ExtraResponses);
 
 internal sealed record ScenarioResult(
     int Streams, int Connections, double ConnectSeconds, long Rss0, long RssN, long Heap0, long HeapN,
-    int ServerFds, int ServerThreads, IReadOnlyList<PushResult> Pushes)
+    int ServerFds, int ServerThreads, IReadOnlyList<PushResult> Pushes, string LoadBefore, string LoadAfter)
 {
     public double RssPerStreamKb => (RssN - Rss0) / 1024.0 / Streams;
 
@@ -108,6 +108,7 @@ internal static class Scenario
 
     public static async Task<ScenarioResult> RunAsync(int size, int perConnection, int pushes, CancellationToken cancellationToken)
     {
+        var loadBefore = LoadAverage();
         await using var host = await HostProcess.StartAsync(cancellationToken);
         await host.CommandAsync("set 100 0", CommandTimeout, cancellationToken);
 
@@ -146,12 +147,13 @@ internal static class Scenario
         {
             await Task.Delay(500, cancellationToken); // let the GC and the connect storm settle
             var result = await PushAsync(host, swarm, size, Steps[p % Steps.Length], cancellationToken);
-            Console.Error.WriteLine($"push {p + 1}: p50 {result.P50Ms:0.0} ms, p99 {result.P99Ms:0.0} ms, max {result.MaxMs:0.0} ms, " +
+            Console.Error.WriteLine($"push {p + 1}: first received {result.FirstReceivedMs:0.0} ms, received p50 {result.ReceivedP50Ms:0.0} ms, p50 {result.P50Ms:0.0} ms, p99 {result.P99Ms:0.0} ms, max {result.MaxMs:0.0} ms, " +
                 $"server confirmed {result.ConfirmedMs:0.0} ms, server CPU {result.ServerCpuMs:0} ms, client CPU {result.ClientCpuMs:0} ms, " +
                 $"allocated {result.ServerAllocatedBytes / 1024.0 / 1024.0:0.0} MiB");
             results.Add(result);
         }
-        return new ScenarioResult(size, swarm.Connections, connectSeconds, rss0, rssN, heap0, heapN, fds, threads, results);
+        return new ScenarioResult(size, swarm.Connections, connectSeconds, rss0, rssN, heap0, heapN, fds, threads, results,
+            loadBefore, LoadAverage());
     }
 
     private static async Task<PushResult> PushAsync(HostProcess host, Swarm swarm, int size, (uint V1, uint V2) step, CancellationToken cancellationToken)
@@ -177,7 +179,10 @@ internal static class Scenario
         var start = long.Parse(f[1], CultureInfo.InvariantCulture);
         var end = long.Parse(f[2], CultureInfo.InvariantCulture);
         var latencies = probe.AckedAt.Select(t => Ms(t - start)).Order().ToArray();
+        var received = probe.ReceivedAt.Select(t => Ms(t - start)).Order().ToArray();
         return new PushResult(
+            received[0],
+            Percentile(received, 0.50),
             Percentile(latencies, 0.50),
             Percentile(latencies, 0.99),
             latencies[^1],
@@ -215,6 +220,9 @@ internal static class Scenario
         return long.Parse(f[2], CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The 1-minute load average: other work on the machine competes for the same cores.</summary>
+    private static string LoadAverage() => File.ReadAllText("/proc/loadavg").Split(' ')[0];
+
     private static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 
     /// <summary>Nearest-rank percentile of sorted values.</summary>
@@ -231,24 +239,24 @@ internal static class Report
         w.WriteLine($"Run {started:yyyy-MM-dd HH:mm} UTC, {(ended - started).TotalSeconds:0} s; {Environment.ProcessorCount} cores; " +
             $"{options.StreamsPerConnection} streams per HTTP/2 connection; one weight step per push.");
         w.WriteLine();
-        w.WriteLine("| streams | push | p50 ms | p99 ms | max ms | server confirmed ms | server CPU ms | client CPU ms | server alloc MiB | GCs gen0/gen2 |");
-        w.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        w.WriteLine("| streams | push | first route received ms | p50 ms | p99 ms | max ms | server confirmed ms | server CPU ms | client CPU ms | server alloc MiB | GCs gen0/gen2 |");
+        w.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
             for (var i = 0; i < r.Pushes.Count; i++)
             {
                 var p = r.Pushes[i];
-                w.WriteLine(string.Create(c, $"| {r.Streams:N0} | {i + 1} | {p.P50Ms:0.0} | {p.P99Ms:0.0} | {p.MaxMs:0.0} | {p.ConfirmedMs:0.0} | " +
+                w.WriteLine(string.Create(c, $"| {r.Streams:N0} | {i + 1} | {p.FirstReceivedMs:0.0} | {p.P50Ms:0.0} | {p.P99Ms:0.0} | {p.MaxMs:0.0} | {p.ConfirmedMs:0.0} | " +
                     $"{p.ServerCpuMs:0} | {p.ClientCpuMs:0} | {p.ServerAllocatedBytes / 1024.0 / 1024.0:0.0} | {p.Gen0}/{p.Gen2} |"));
             }
         }
         w.WriteLine();
-        w.WriteLine("| streams | connections | connect + sync s | server RSS 0 MiB | server RSS N MiB | RSS per idle stream KB | managed heap per stream KB | server fds | server threads |");
-        w.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        w.WriteLine("| streams | connections | connect + sync s | server RSS 0 MiB | server RSS N MiB | RSS per idle stream KB | managed heap per stream KB | server fds | server threads | load avg before/after |");
+        w.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
             w.WriteLine(string.Create(c, $"| {r.Streams:N0} | {r.Connections} | {r.ConnectSeconds:0.0} | {r.Rss0 / 1048576.0:0.0} | {r.RssN / 1048576.0:0.0} | " +
-                $"{r.RssPerStreamKb:0.0} | {r.HeapPerStreamKb:0.0} | {r.ServerFds} | {r.ServerThreads} |"));
+                $"{r.RssPerStreamKb:0.0} | {r.HeapPerStreamKb:0.0} | {r.ServerFds} | {r.ServerThreads} | {r.LoadBefore}/{r.LoadAfter} |"));
         }
         var extra = results.SelectMany(r => r.Pushes).Sum(p => p.ExtraResponses);
         w.WriteLine();
