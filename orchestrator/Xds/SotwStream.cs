@@ -111,22 +111,22 @@ internal sealed class SotwStream : AdsStream
         {
             response.Resources.Add(resource.Packed);
         }
-        var sent = new Dictionary<string, CachedResource>(content, StringComparer.Ordinal);
-        state.Outstanding = new OutstandingResponse(response.Nonce, version, sent, [], Time.GetTimestamp());
+        state.Outstanding = new OutstandingResponse(
+            response.Nonce, version, new Dictionary<string, CachedResource>(content, StringComparer.Ordinal), [], Time.GetTimestamp());
         state.LastSentVersion = version;
-        state.LastSentContent = sent;
+        state.LastSentContent = ordered;
         return response;
     }
 
-    private static bool SameMembers(Dictionary<string, CachedResource> content, IReadOnlyDictionary<string, CachedResource>? sent)
+    private static bool SameMembers(Dictionary<string, CachedResource> content, IReadOnlyList<CachedResource>? sent)
     {
         if (sent is null || sent.Count != content.Count)
         {
             return false;
         }
-        foreach (var (name, resource) in content)
+        foreach (var previous in sent)
         {
-            if (!sent.TryGetValue(name, out var previous) || !ReferenceEquals(previous, resource))
+            if (!content.TryGetValue(previous.Name, out var resource) || !ReferenceEquals(previous, resource))
             {
                 return false;
             }

@@ -34,8 +34,8 @@ internal sealed class TypeState
     /// <summary>SotW: version of the last response sent, ACKed or not, so a NACKed set is not sent again.</summary>
     public string? LastSentVersion { get; set; }
 
-    /// <summary>SotW: the members of that response, so an unchanged set is recognized without hashing it again.</summary>
-    public IReadOnlyDictionary<string, CachedResource>? LastSentContent { get; set; }
+    /// <summary>SotW: the members of that response (a list, kept small), so an unchanged set is recognized without hashing it again.</summary>
+    public IReadOnlyList<CachedResource>? LastSentContent { get; set; }
 
     /// <summary>Delta: resource versions the client NACKed; not re-sent until the resource changes.</summary>
     public Dictionary<string, string> Rejected { get; } = new(StringComparer.Ordinal);
