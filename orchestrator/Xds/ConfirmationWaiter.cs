@@ -2,7 +2,7 @@ namespace Baton.Orchestrator.Xds;
 
 /// <summary>
 /// One pending weight step: the data planes it waits for and where each stands. Only the stream that moved
-/// is re-evaluated, so a step over thousands of streams costs one check per ACK.
+/// is re-evaluated, and the tally is kept as counts, so a step over thousands of streams costs O(1) per ACK.
 /// </summary>
 internal sealed class ConfirmationWaiter
 {
@@ -12,6 +12,10 @@ internal sealed class ConfirmationWaiter
     private readonly Dictionary<long, DataPlaneConfirmation> _states = new();
     private readonly TaskCompletionSource<WeightConfirmation> _completion =
         new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Entries of <see cref="_states"/> that are Nacked, and that are Acked or Disconnected.</summary>
+    private int _nacked;
+    private int _done;
 
     public ConfirmationWaiter(IReadOnlyList<CachedResource> expected, IEnumerable<AdsStream> streams)
     {
@@ -43,7 +47,12 @@ internal sealed class ConfirmationWaiter
         var confirmation = stream.Confirmation(_expected);
         lock (_gate)
         {
+            if (_states.TryGetValue(stream.Id, out var previous))
+            {
+                Count(previous.State, -1);
+            }
             _states[stream.Id] = confirmation;
+            Count(confirmation.State, +1);
             CompleteIfDecided();
         }
     }
@@ -58,17 +67,30 @@ internal sealed class ConfirmationWaiter
 
     public void Cancel(CancellationToken cancellationToken) => _completion.TrySetCanceled(cancellationToken);
 
+    private void Count(DataPlaneState state, int delta)
+    {
+        switch (state)
+        {
+            case DataPlaneState.Nacked:
+                _nacked += delta;
+                break;
+            case DataPlaneState.Acked or DataPlaneState.Disconnected:
+                _done += delta;
+                break;
+        }
+    }
+
     private void CompleteIfDecided()
     {
-        if (_states.Count < _streams.Count)
+        if (_states.Count < _streams.Count || _completion.Task.IsCompleted)
         {
             return;
         }
-        if (_states.Values.Any(s => s.State == DataPlaneState.Nacked))
+        if (_nacked > 0)
         {
             _completion.TrySetResult(new WeightConfirmation(ConfirmationOutcome.Nacked, Current()));
         }
-        else if (_states.Values.All(s => s.State is DataPlaneState.Acked or DataPlaneState.Disconnected))
+        else if (_done == _streams.Count)
         {
             _completion.TrySetResult(new WeightConfirmation(ConfirmationOutcome.Acked, Current()));
         }

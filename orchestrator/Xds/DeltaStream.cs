@@ -114,7 +114,7 @@ internal sealed class DeltaStream : AdsStream
     protected override IMessage? BuildResponse(TypeState state, MakeBeforeBreakPlanner.Plan plan, XdsSnapshot snapshot)
     {
         var target = plan.Targets[state.TypeUrl];
-        var desired = plan.DesiredNames[state.TypeUrl];
+        var desired = plan.Desired[state.TypeUrl];
         var upserts = new Dictionary<string, CachedResource>(StringComparer.Ordinal);
         foreach (var (name, resource) in target)
         {
@@ -127,7 +127,7 @@ internal sealed class DeltaStream : AdsStream
         }
         var removals = state.Acked.Keys.Where(name => !target.ContainsKey(name)).ToList();
         removals.AddRange(state.MaybeMissing.Where(name =>
-            !desired.Contains(name) && !target.ContainsKey(name) && !state.Acked.ContainsKey(name) && state.Covers(name)));
+            !desired.ContainsKey(name) && !target.ContainsKey(name) && !state.Acked.ContainsKey(name) && state.Covers(name)));
         state.MaybeMissing.Clear();
         // Only a wildcard subscriber is owed a first answer when there is nothing: it waits for one.
         if (upserts.Count == 0 && removals.Count == 0 && (state.Answered || !state.Wildcard))

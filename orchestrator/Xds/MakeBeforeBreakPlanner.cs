@@ -13,10 +13,17 @@ namespace Baton.Orchestrator.Xds;
 /// </summary>
 internal static class MakeBeforeBreakPlanner
 {
+    /// <param name="Targets">What of each type may be served now.</param>
+    /// <param name="Desired">What of each type the client asks for and the snapshot has (ignoring make-before-break).</param>
     public sealed record Plan(
         IReadOnlyDictionary<string, Dictionary<string, CachedResource>> Targets,
-        IReadOnlyDictionary<string, HashSet<string>> DesiredNames);
+        IReadOnlyDictionary<string, Dictionary<string, CachedResource>> Desired);
 
+    /// <remarks>
+    /// Runs on every wake of every stream (three times per stream for one weight step), so it allocates only
+    /// what it returns: held content is read in place, and a target equals its desired set unless something
+    /// held must be kept (copy on write). Callers must not mutate the returned dictionaries.
+    /// </remarks>
     public static Plan Compute(XdsSnapshot snapshot, NodeView view, IReadOnlyDictionary<string, TypeState> states)
     {
         var clusters = states[XdsTypeUrls.Cluster];
@@ -24,19 +31,16 @@ internal static class MakeBeforeBreakPlanner
         var listeners = states[XdsTypeUrls.Listener];
         var routes = states[XdsTypeUrls.Route];
 
-        var desired = new Dictionary<string, Dictionary<string, CachedResource>>();
+        var desired = new Dictionary<string, Dictionary<string, CachedResource>>(4);
         foreach (var typeUrl in XdsTypeUrls.PushOrder)
         {
             desired[typeUrl] = Desired(snapshot, view, states[typeUrl], typeUrl);
         }
 
-        var heldListeners = listeners.Held();
-        var heldRoutes = routes.Held();
-        var heldClusters = clusters.Held();
-        var heldEndpoints = endpoints.Held();
-
-        var listenerTarget = new Dictionary<string, CachedResource>(desired[XdsTypeUrls.Listener], StringComparer.Ordinal);
-        var routesReferenced = ReferencesOf(listenerTarget.Values.Concat(heldListeners.Values));
+        var listenerTarget = desired[XdsTypeUrls.Listener];
+        var routesReferenced = new HashSet<string>(StringComparer.Ordinal);
+        AddReferences(routesReferenced, listenerTarget);
+        AddHeldReferences(routesReferenced, listeners);
 
         var routeTarget = new Dictionary<string, CachedResource>(StringComparer.Ordinal);
         foreach (var (name, route) in desired[XdsTypeUrls.Route])
@@ -45,36 +49,30 @@ internal static class MakeBeforeBreakPlanner
             {
                 routeTarget[name] = route;
             }
-            else if (heldRoutes.TryGetValue(name, out var previous))
+            else if (TryGetHeld(routes, name, out var previous))
             {
                 routeTarget[name] = previous;
             }
         }
-        foreach (var (name, route) in heldRoutes)
-        {
-            if (!routeTarget.ContainsKey(name) && routesReferenced.Contains(name) && routes.Covers(name))
-            {
-                routeTarget[name] = route;
-            }
-        }
+        KeepHeld(routeTarget, routes, name => !routeTarget.ContainsKey(name) && routesReferenced.Contains(name) && routes.Covers(name));
 
-        var clustersReferenced = ReferencesOf(routeTarget.Values.Concat(heldRoutes.Values));
-        var clusterTarget = new Dictionary<string, CachedResource>(desired[XdsTypeUrls.Cluster], StringComparer.Ordinal);
-        KeepReferenced(clusterTarget, heldClusters, clustersReferenced, clusters);
+        var clustersReferenced = new HashSet<string>(StringComparer.Ordinal);
+        AddReferences(clustersReferenced, routeTarget);
+        AddHeldReferences(clustersReferenced, routes);
+        var clusterTarget = KeepReferenced(desired[XdsTypeUrls.Cluster], clusters, clustersReferenced.Contains);
 
-        var clustersPresent = new HashSet<string>(clusterTarget.Keys.Concat(heldClusters.Keys), StringComparer.Ordinal);
-        var endpointTarget = new Dictionary<string, CachedResource>(desired[XdsTypeUrls.Endpoint], StringComparer.Ordinal);
-        KeepReferenced(endpointTarget, heldEndpoints, clustersPresent, endpoints);
+        bool ClusterPresent(string name) => clusterTarget.ContainsKey(name) || IsHeld(clusters, name);
+        var endpointTarget = KeepReferenced(desired[XdsTypeUrls.Endpoint], endpoints, ClusterPresent);
 
         return new Plan(
-            new Dictionary<string, Dictionary<string, CachedResource>>
+            new Dictionary<string, Dictionary<string, CachedResource>>(4)
             {
                 [XdsTypeUrls.Cluster] = clusterTarget,
                 [XdsTypeUrls.Endpoint] = endpointTarget,
                 [XdsTypeUrls.Listener] = listenerTarget,
                 [XdsTypeUrls.Route] = routeTarget,
             },
-            desired.ToDictionary(p => p.Key, p => p.Value.Keys.ToHashSet(StringComparer.Ordinal)));
+            desired);
     }
 
     /// <summary>
@@ -97,30 +95,82 @@ internal static class MakeBeforeBreakPlanner
         return true;
     }
 
-    private static void KeepReferenced(
-        Dictionary<string, CachedResource> target,
-        Dictionary<string, CachedResource> held,
-        HashSet<string> referenced,
-        TypeState state)
+    /// <summary>
+    /// <paramref name="desired"/> plus what the client holds that is still referenced and covered; copies
+    /// <paramref name="desired"/> only when something must be added.
+    /// </summary>
+    private static Dictionary<string, CachedResource> KeepReferenced(
+        Dictionary<string, CachedResource> desired, TypeState state, Func<string, bool> referenced)
     {
-        foreach (var (name, resource) in held)
+        var target = desired;
+        ForEachHeld(state, (name, resource) =>
         {
-            if (!target.ContainsKey(name) && referenced.Contains(name) && state.Covers(name))
+            if (!target.ContainsKey(name) && referenced(name) && state.Covers(name))
+            {
+                if (ReferenceEquals(target, desired))
+                {
+                    target = new Dictionary<string, CachedResource>(desired, StringComparer.Ordinal);
+                }
+                target[name] = resource;
+            }
+        });
+        return target;
+    }
+
+    private static void KeepHeld(Dictionary<string, CachedResource> target, TypeState state, Func<string, bool> keep) =>
+        ForEachHeld(state, (name, resource) =>
+        {
+            if (keep(name))
             {
                 target[name] = resource;
+            }
+        });
+
+    /// <summary>
+    /// Visits what the client holds once everything sent is accepted: its ACKed content overlaid by the in-flight
+    /// response, walked in place instead of copied.
+    /// </summary>
+    private static void ForEachHeld(TypeState state, Action<string, CachedResource> visit)
+    {
+        var pending = state.Outstanding?.Upserts;
+        foreach (var (name, resource) in state.Acked)
+        {
+            if (pending is null || !pending.ContainsKey(name))
+            {
+                visit(name, resource);
+            }
+        }
+        if (pending is not null)
+        {
+            foreach (var (name, resource) in pending)
+            {
+                visit(name, resource);
             }
         }
     }
 
-    private static HashSet<string> ReferencesOf(IEnumerable<CachedResource> resources)
+    private static bool TryGetHeld(TypeState state, string name, out CachedResource resource)
     {
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var resource in resources)
+        if (state.Outstanding?.Upserts is { } pending && pending.TryGetValue(name, out resource!))
+        {
+            return true;
+        }
+        return state.Acked.TryGetValue(name, out resource!);
+    }
+
+    private static bool IsHeld(TypeState state, string name) =>
+        state.Acked.ContainsKey(name) || (state.Outstanding?.Upserts.ContainsKey(name) ?? false);
+
+    private static void AddReferences(HashSet<string> names, Dictionary<string, CachedResource> resources)
+    {
+        foreach (var resource in resources.Values)
         {
             names.UnionWith(resource.References);
         }
-        return names;
     }
+
+    private static void AddHeldReferences(HashSet<string> names, TypeState state) =>
+        ForEachHeld(state, (_, resource) => names.UnionWith(resource.References));
 
     /// <summary>Walks the (few) resources of the viewed apps, never the subscription list, which may be huge.</summary>
     private static Dictionary<string, CachedResource> Desired(XdsSnapshot snapshot, NodeView view, TypeState state, string typeUrl)

@@ -84,6 +84,12 @@ internal sealed class SotwStream : AdsStream
     protected override IMessage? BuildResponse(TypeState state, MakeBeforeBreakPlanner.Plan plan, XdsSnapshot snapshot)
     {
         var content = plan.Targets[state.TypeUrl];
+        // The same members (same objects) as the last response sent have the same version: nothing to say.
+        // Checked before sorting and hashing, since every wake of every stream asks once per type.
+        if (state.Answered && SameMembers(content, state.LastSentContent))
+        {
+            return null;
+        }
         var ordered = content.Values.OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
         var version = VersionOf(ordered);
         // Same set as last sent (ACKed or NACKed): nothing to say; a NACKed set waits for a change.
@@ -108,7 +114,24 @@ internal sealed class SotwStream : AdsStream
         state.Outstanding = new OutstandingResponse(
             response.Nonce, version, new Dictionary<string, CachedResource>(content, StringComparer.Ordinal), [], Time.GetTimestamp());
         state.LastSentVersion = version;
+        state.LastSentContent = ordered;
         return response;
+    }
+
+    private static bool SameMembers(Dictionary<string, CachedResource> content, IReadOnlyList<CachedResource>? sent)
+    {
+        if (sent is null || sent.Count != content.Count)
+        {
+            return false;
+        }
+        foreach (var previous in sent)
+        {
+            if (!content.TryGetValue(previous.Name, out var resource) || !ReferenceEquals(previous, resource))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>The version of a set is a hash of its members' names and versions: same set, same version.</summary>

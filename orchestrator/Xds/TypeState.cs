@@ -34,6 +34,9 @@ internal sealed class TypeState
     /// <summary>SotW: version of the last response sent, ACKed or not, so a NACKed set is not sent again.</summary>
     public string? LastSentVersion { get; set; }
 
+    /// <summary>SotW: the members of that response (a list, kept small), so an unchanged set is recognized without hashing it again.</summary>
+    public IReadOnlyList<CachedResource>? LastSentContent { get; set; }
+
     /// <summary>Delta: resource versions the client NACKed; not re-sent until the resource changes.</summary>
     public Dictionary<string, string> Rejected { get; } = new(StringComparer.Ordinal);
 
@@ -62,20 +65,6 @@ internal sealed class TypeState
 
     /// <summary>Whether a resource of this name would reach the client if it existed.</summary>
     public bool Covers(string name) => Requested && (Wildcard || Names.Contains(name));
-
-    /// <summary>What the client holds once everything sent is accepted: ACKed content overlaid by the in-flight response.</summary>
-    public Dictionary<string, CachedResource> Held()
-    {
-        var held = new Dictionary<string, CachedResource>(Acked, StringComparer.Ordinal);
-        if (Outstanding is { } pending)
-        {
-            foreach (var (name, resource) in pending.Upserts)
-            {
-                held[name] = resource;
-            }
-        }
-        return held;
-    }
 
     /// <summary>Drops ACKed state for resources the client no longer subscribes to; it forgets them too.</summary>
     public void ForgetUnwanted()
