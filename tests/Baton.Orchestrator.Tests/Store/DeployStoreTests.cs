@@ -39,6 +39,23 @@ public sealed class DeployStoreTests
     }
 
     [Fact]
+    public async Task The_engines_control_flags_are_saved_with_the_deploy_and_survive_a_reopen()
+    {
+        await using var fixture = await WithAppAsync();
+        await fixture.Store.StartDeployAsync(StoreFixture.Deploy("d1"), Desired("d1", 0, 100, 0), new DeployControl { PauseRequested = true });
+        Assert.True((await fixture.Store.GetDeployControlAsync("d1"))!.PauseRequested);
+
+        await fixture.Store.UpdateDeployAsync(StoreFixture.Deploy("d1", phase: DeployPhase.Shifting), null, new DeployControl { AbortReason = "aborted by operator" });
+        await fixture.ReopenAsync();
+
+        var control = await fixture.Store.GetDeployControlAsync("d1");
+        Assert.NotNull(control);
+        Assert.False(control.PauseRequested);
+        Assert.Equal("aborted by operator", control.AbortReason);
+        Assert.Null(await fixture.Store.GetDeployControlAsync("nope"));
+    }
+
+    [Fact]
     public async Task A_second_deploy_of_the_same_app_is_refused_naming_the_running_one()
     {
         await using var fixture = await WithAppAsync();

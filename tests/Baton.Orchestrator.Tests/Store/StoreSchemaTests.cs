@@ -19,7 +19,7 @@ public sealed class StoreSchemaTests
         {
             while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
         }
-        Assert.Equal(["agents", "apps", "artifacts", "deploys", "desired_instances", "desired_releases", "desired_state", "schema_version"], tables);
+        Assert.Equal(["agents", "apps", "artifacts", "deploy_controls", "deploys", "desired_instances", "desired_releases", "desired_state", "schema_version"], tables);
         await using var mode = new SqliteCommand("PRAGMA journal_mode;", connection);
         Assert.Equal("wal", await mode.ExecuteScalarAsync());
     }
