@@ -47,7 +47,10 @@ public static class BatonCommandLine
         error ??= Console.Error;
         if (parseResult.Errors.Count > 0)
         {
-            await error.WriteLineAsync($"baton: {parseResult.Errors[0].Message.ReplaceLineEndings(" ")} (see baton {CommandPath(parseResult)}--help)");
+            // An unknown word also makes "required command was not provided"; the word is the real news.
+            var first = parseResult.Errors.FirstOrDefault(e => parseResult.UnmatchedTokens.Any(t => e.Message.Contains(t, StringComparison.Ordinal)))
+                ?? parseResult.Errors[0];
+            await error.WriteLineAsync($"baton: {first.Message.ReplaceLineEndings(" ")} (see baton {CommandPath(parseResult)}--help)");
             return ExitCodes.Usage;
         }
 
