@@ -25,7 +25,7 @@ public static class AgentsCommand
                 return ExitCodes.Ok;
             }
 
-            var table = new Table().Border(TableBorder.Simple).AddColumns("name", "address", "health", "last seen", "labels", "error");
+            var table = Tables.Create().AddColumns("name", "address", "health", "last seen", "labels", "error");
             foreach (var a in reply.Agents.OrderBy(a => a.Name, StringComparer.Ordinal))
             {
                 table.AddRow(

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Baton.Protos.Orchestrator.V1;
+using Baton.Orchestrator.Cli.Rendering;
 using Grpc.Net.Client;
 using Spectre.Console;
 
@@ -17,6 +18,7 @@ public sealed class CliSession : IDisposable
     private GrpcChannel? _channel;
     private Protos.Orchestrator.V1.Orchestrator.OrchestratorClient? _client;
     private IAnsiConsole? _console;
+    private PlainTextWriter? _plainOut;
 
     public CliSession(Uri server, string? token, TextWriter output, TextWriter error, CliEnvironment environment)
     {
@@ -72,14 +74,19 @@ public sealed class CliSession : IDisposable
             Ansi = ansi ? AnsiSupport.Detect : AnsiSupport.No,
             ColorSystem = ansi && !_environment.NoColor ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = ansi ? InteractionSupport.Detect : InteractionSupport.No,
-            Out = new AnsiConsoleOutput(Out),
+            Out = new AnsiConsoleOutput(IsTerminal ? Out : _plainOut = new PlainTextWriter(Out)),
         });
         // Spectre wraps non-terminal output at 80 columns; tables piped to a file or a test read better unwrapped.
         if (!IsTerminal) console.Profile.Width = 200;
         return console;
     }
 
-    public void Dispose() => _channel?.Dispose();
+    public void Dispose()
+    {
+        // Spectre output held for trimming must reach stdout, also when the command failed midway.
+        _plainOut?.Flush();
+        _channel?.Dispose();
+    }
 
     /// <summary>
     /// Adds the bearer token to every call. A handler rather than call credentials: gRPC refuses

@@ -34,7 +34,7 @@ public static class DataPlanesCommand
                 return ExitCodes.Ok;
             }
 
-            var table = new Table().Border(TableBorder.Simple).AddColumns("node", "apps", "protocol", "status");
+            var table = Tables.Create().AddColumns("node", "apps", "protocol", "status");
             foreach (var (_, name) in XdsTypes) table.AddColumn(name);
             table.AddColumn("connected");
             foreach (var d in reply.DataPlanes.OrderBy(d => d.NodeId, StringComparer.Ordinal))

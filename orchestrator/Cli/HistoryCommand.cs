@@ -34,7 +34,7 @@ public static class HistoryCommand
                 console.WriteLine($"{app} has never been deployed");
                 return ExitCodes.Ok;
             }
-            var table = new Table().Border(TableBorder.Simple).AddColumns("id", "kind", "from", "to", "phase", "started", "took", "reason");
+            var table = Tables.Create().AddColumns("id", "kind", "from", "to", "phase", "started", "took", "reason");
             foreach (var d in reply.Deploys)
             {
                 table.AddRow(

@@ -25,7 +25,7 @@ public static class PlanCommand
             var console = session.Console;
             var from = plan.FromVersion.Length > 0 ? plan.FromVersion : "(nothing)";
             console.WriteLine($"plan for {plan.App}: {from} → {plan.ToVersion}");
-            var instances = new Table().Border(TableBorder.Simple).AddColumns("agent", "instance");
+            var instances = Tables.Create().AddColumns("agent", "instance");
             foreach (var i in plan.Instances) instances.AddRow(Markup.Escape(i.Agent), Markup.Escape(i.InstanceId));
             console.Write(instances);
             console.WriteLine("steps: " + (plan.Steps.Count == 0 ? "straight to 100 %" : string.Join(" → ", plan.Steps.Select(Step))));

@@ -68,7 +68,7 @@ public static class DeployRendering
     /// <summary>Per step: weights, when applied and ACKed, by how many data planes, requests and errors per release, verdict.</summary>
     public static IRenderable Receipt(Deploy deploy)
     {
-        var table = new Table().Border(TableBorder.Simple)
+        var table = Tables.Create()
             .AddColumns("step", "weights", "applied", "acked", "data planes", "requests / errors", "verdict");
         foreach (var r in deploy.Receipt)
         {

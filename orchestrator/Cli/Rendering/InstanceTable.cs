@@ -9,7 +9,7 @@ public static class InstanceTable
 {
     public static Table Create(IEnumerable<Instance> instances, bool showApp)
     {
-        var table = new Table().Border(TableBorder.Simple);
+        var table = Tables.Create();
         table.AddColumns("agent", "id");
         if (showApp) table.AddColumn("app");
         table.AddColumns("version", "state", "pid", "port", "uptime", "restarts", "cpu", "memory");

@@ -109,5 +109,15 @@ public sealed class CliDeployTests : IDisposable
         Assert.Contains("follow it with `baton status web`", result.Stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("web", "web-v2.tar.gz", "v2")]
+    [InlineData("web", "/builds/web-1.4.0.tgz", "1.4.0")]
+    [InlineData("my-app", "my-app-v3.tar", "v3")]
+    [InlineData("web", "build-v7.tar.gz", "v7")]
+    [InlineData("web", "release.tar.gz", null)]
+    [InlineData("web", "web-V2.tar.gz", null)]
+    public void The_version_comes_from_the_file_name(string app, string path, string? expected) =>
+        Assert.Equal(expected, Baton.Orchestrator.Cli.ArtifactUpload.VersionFromFileName(app, path));
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }

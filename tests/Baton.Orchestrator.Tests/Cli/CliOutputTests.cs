@@ -12,6 +12,7 @@ public sealed class CliOutputTests
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.DoesNotContain('\u001b', result.Stdout);
+        Assert.DoesNotContain(" \n", result.Stdout, StringComparison.Ordinal); // no cell padding left at line ends in a pipe
         var header = result.Stdout.Split('\n').First(l => l.Contains("agent", StringComparison.Ordinal));
         foreach (var column in new[] { "agent", "id", "app", "version", "state", "pid", "port", "uptime", "restarts", "cpu", "memory" })
             Assert.Contains(column, header, StringComparison.Ordinal);
