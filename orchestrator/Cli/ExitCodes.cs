@@ -1,0 +1,22 @@
+namespace Baton.Orchestrator.Cli;
+
+/// <summary>`baton`'s exit codes. <see cref="CliErrors"/> maps every failure to one of them.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+
+    /// <summary>The operation failed: the server refused it, or a watched deploy rolled back.</summary>
+    public const int Failed = 1;
+
+    /// <summary>The command line was wrong (unknown flag, missing argument, unreadable file).</summary>
+    public const int Usage = 2;
+
+    /// <summary>The Baton server could not be reached.</summary>
+    public const int Unreachable = 3;
+
+    /// <summary>The server refused the token (or its absence).</summary>
+    public const int Unauthenticated = 4;
+
+    /// <summary>Interrupted (Ctrl+C) while waiting: 128 + SIGINT, as shells report it.</summary>
+    public const int Interrupted = 130;
+}
