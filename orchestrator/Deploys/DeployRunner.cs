@@ -245,7 +245,12 @@ internal sealed class DeployRunner
 
         if (step.Weight >= 100)
         {
-            await TransitionAsync(DeployPhase.Draining, ct, c => c.DrainingSince = Timestamp.FromDateTimeOffset(Now));
+            await TransitionAsync(DeployPhase.Draining, ct, c =>
+            {
+                c.DrainingSince = Timestamp.FromDateTimeOffset(Now);
+                if (Deploy.Receipt.LastOrDefault(r => r.Index == index + 1) is { Verdict: "" } receipt)
+                    receipt.Verdict = Deploy.Message.StartsWith("promoted", StringComparison.Ordinal) ? "promoted" : "passed";
+            });
             return;
         }
 
@@ -401,6 +406,12 @@ internal sealed class DeployRunner
 
     private async Task RetireAsync(CancellationToken ct)
     {
+        // The last step's load covers the drain: what the old release finished, what the new one served.
+        if (Deploy.Receipt.LastOrDefault() is { AckedAt: not null } last && last.Load.Count == 0)
+        {
+            last.Load.AddRange(LoadsSince(last.AckedAt.ToDateTimeOffset()));
+            await SaveAsync(ct);
+        }
         var old = _desired.Releases.Where(r => r.Version != Deploy.ToVersion).ToList();
         if (_timings.RollbackWindow > TimeSpan.Zero && Deploy.Kind != DeployKind.Rollback)
         {

@@ -1,33 +1,84 @@
+using Baton.Orchestrator.Api;
+using Baton.Orchestrator.AppSpecs;
 using Baton.Orchestrator.Cli;
+using Baton.Orchestrator.Deploys;
+using Baton.Orchestrator.Fleet;
 using Baton.Orchestrator.LoadReporting;
+using Baton.Orchestrator.Store;
 using Baton.Orchestrator.Xds;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Baton.Orchestrator.Hosting;
 
 /// <summary>
-/// Runs the control plane for `baton server`. Kept apart from the CLI so that client commands
-/// never load ASP.NET Core: this class's code is only JIT-compiled when the server starts.
+/// Runs the control plane for `baton server`: the store, the fleet of agents, the xDS and LRS
+/// servers for data planes, the deploy engine, and the API for the CLI. Kept apart from the CLI
+/// so that client commands never load ASP.NET Core.
 /// </summary>
 public static class ServerHost
 {
-    /// <summary>
-    /// Today: the xDS (ADS) and load-report (LRS) servers on <see cref="ServerOptions.XdsListen"/>.
-    /// The orchestrator API on <see cref="ServerOptions.Listen"/>, the store in
-    /// <see cref="ServerOptions.DataDir"/> and the fleet are wired in with the deploy engine.
-    /// </summary>
     public static async Task<int> RunAsync(ServerOptions options, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(options.XdsListen, l => l.Protocols = HttpProtocols.Http2));
-        builder.Services.AddBatonXds();
-        builder.Services.AddBatonLoadReporting();
-        var app = builder.Build();
-        app.MapBatonXds();
-        app.MapBatonLoadReporting();
+        await using var store = await SqliteStore.OpenAsync(options.DataDir);
+        var app = Build(options, store);
         // The host handles SIGTERM/SIGINT itself (graceful shutdown); the token only ends the run
         // when the caller (a test, an embedding) asks.
         await ((IHost)app).RunAsync(cancellationToken);
         return ExitCodes.Ok;
+    }
+
+    public static WebApplication Build(ServerOptions options, IBatonStore store)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(options.Listen, l => l.Protocols = HttpProtocols.Http2);
+            k.Listen(options.XdsListen, l => l.Protocols = HttpProtocols.Http2);
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(store);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IAgentInventoryStore, StoreAgentInventory>();
+        var agentToken = options.AgentTokenFile is { } f ? File.ReadAllText(f).Trim() : null;
+        services.AddBatonFleet(o => o.BearerToken = agentToken);
+        services.AddBatonXds();
+        services.AddBatonLoadReporting();
+        services.AddSingleton<IDeployRepository, StoreDeployRepository>();
+        services.AddSingleton<IFleetOperations, FleetDeployOperations>();
+        services.AddSingleton<LiveInstanceCache>();
+        services.AddSingleton<DeployNotifier>();
+        services.AddSingleton(sp => new DeployServices(
+            sp.GetRequiredService<IDeployRepository>(),
+            sp.GetRequiredService<IFleetOperations>(),
+            sp.GetRequiredService<IXdsPublisher>(),
+            sp.GetRequiredService<ILoadReports>(),
+            sp.GetRequiredService<LiveInstanceCache>(),
+            InstanceSpecFactory.Create,
+            sp.GetRequiredService<DeployNotifier>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Baton.Deploys")));
+        services.AddSingleton<DeployEngine>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeployEngine>());
+        services.AddSingleton(new ArtifactReceiver(store, options.DataDir));
+
+        var app = builder.Build();
+        if (options.TokenFile is { } tokenFile)
+        {
+            var auth = ApiTokenAuthentication.FromFile(tokenFile, options.Listen.Port);
+            app.Use(auth.InvokeAsync);
+        }
+        // The API answers only on its own endpoint; the xDS endpoint serves data planes only.
+        app.MapGrpcService<OrchestratorGrpcService>().RequireHost($"*:{options.Listen.Port}");
+        app.MapBatonXds();
+        app.MapBatonLoadReporting();
+        return app;
     }
 }
