@@ -41,9 +41,14 @@ public static class ServerCommand
             Description = "File holding the bearer token to present to the agents",
             HelpName = "PATH",
         };
+        var metricsListenOption = new Option<string>("--metrics-listen")
+        {
+            Description = "Address of an HTTP/1.1 endpoint serving /metrics in Prometheus text format, loopback only (e.g. 127.0.0.1:7001) [default: off]",
+            HelpName = "HOST:PORT|off",
+        };
         var command = new Command(Name, "Run the control plane: the API, the deploy engine, and the xDS and load-report servers")
         {
-            listenOption, xdsListenOption, dataDirOption, tokenFileOption, agentTokenFileOption,
+            listenOption, xdsListenOption, dataDirOption, tokenFileOption, agentTokenFileOption, metricsListenOption,
         };
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -57,7 +62,8 @@ public static class ServerCommand
                     parseResult.GetRequiredValue(xdsListenOption),
                     parseResult.GetValue(dataDirOption),
                     parseResult.GetValue(tokenFileOption),
-                    parseResult.GetValue(agentTokenFileOption));
+                    parseResult.GetValue(agentTokenFileOption),
+                    parseResult.GetValue(metricsListenOption));
             }
             catch (CliException e)
             {
@@ -69,8 +75,16 @@ public static class ServerCommand
         return command;
     }
 
-    public static ServerOptions Validate(string listen, string xdsListen, string? dataDir, string? tokenFile, string? agentTokenFile)
+    public static ServerOptions Validate(string listen, string xdsListen, string? dataDir, string? tokenFile, string? agentTokenFile, string? metricsListen = null)
     {
+        IPEndPoint? metrics = null;
+        if (metricsListen is not null && metricsListen != "off")
+        {
+            metrics = ParseEndpoint("--metrics-listen", metricsListen);
+            // The metrics endpoint has no authentication of its own.
+            if (!IPAddress.IsLoopback(metrics.Address))
+                throw CliErrors.Usage($"--metrics-listen {metricsListen} is not a loopback address; the metrics endpoint has no authentication");
+        }
         var api = ParseEndpoint("--listen", listen);
         var xds = ParseEndpoint("--xds-listen", xdsListen);
         tokenFile = ExistingFile("--token-file", tokenFile);
@@ -83,7 +97,9 @@ public static class ServerCommand
         if (api.Equals(xds))
             throw CliErrors.Usage($"--listen and --xds-listen are both {listen}; they need their own ports");
         var dataDirectory = Path.GetFullPath(dataDir ?? ServerOptions.DefaultDataDir());
-        return new ServerOptions(api, xds, dataDirectory, tokenFile, agentTokenFile);
+        if (metrics is not null && (metrics.Equals(api) || metrics.Equals(xds)))
+            throw CliErrors.Usage($"--metrics-listen {metricsListen} needs a port of its own");
+        return new ServerOptions(api, xds, dataDirectory, tokenFile, agentTokenFile, metrics);
     }
 
     /// <summary>An IP literal ([IPv6] in brackets) or "localhost", then ":port"; other host names are refused because "is it loopback?" must not depend on DNS.</summary>

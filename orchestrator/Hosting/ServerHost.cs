@@ -41,6 +41,8 @@ public static class ServerHost
         {
             k.Listen(options.Listen, l => l.Protocols = HttpProtocols.Http2);
             k.Listen(options.XdsListen, l => l.Protocols = HttpProtocols.Http2);
+            // Prometheus scrapes over HTTP/1.1, which a cleartext HTTP/2-only endpoint cannot serve.
+            if (options.MetricsListen is { } metrics) k.Listen(metrics, l => l.Protocols = HttpProtocols.Http1);
         });
 
         var services = builder.Services;
@@ -68,6 +70,7 @@ public static class ServerHost
         services.AddSingleton<DeployEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<DeployEngine>());
         services.AddSingleton(new ArtifactReceiver(store, options.DataDir));
+        services.AddOrchestratorMetrics();
 
         var app = builder.Build();
         if (options.TokenFile is { } tokenFile)
@@ -79,6 +82,8 @@ public static class ServerHost
         app.MapGrpcService<OrchestratorGrpcService>().RequireHost($"*:{options.Listen.Port}");
         app.MapBatonXds();
         app.MapBatonLoadReporting();
+        if (options.MetricsListen is { } metricsEndpoint)
+            app.MapOrchestratorMetrics().RequireHost($"*:{metricsEndpoint.Port}");
         return app;
     }
 }

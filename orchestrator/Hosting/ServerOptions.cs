@@ -11,12 +11,14 @@ namespace Baton.Orchestrator.Hosting;
 /// <param name="DataDir">Folder for the store and uploaded artifacts.</param>
 /// <param name="TokenFile">Bearer token API callers must present; null only when <paramref name="Listen"/> is loopback.</param>
 /// <param name="AgentTokenFile">Bearer token the orchestrator presents to the agents, if they require one.</param>
+/// <param name="MetricsListen">Loopback HTTP/1.1 endpoint for /metrics, or null for none.</param>
 public sealed record ServerOptions(
     IPEndPoint Listen,
     IPEndPoint XdsListen,
     string DataDir,
     string? TokenFile,
-    string? AgentTokenFile)
+    string? AgentTokenFile,
+    IPEndPoint? MetricsListen = null)
 {
     public const string DefaultListen = "127.0.0.1:7000";
     public const string DefaultXdsListen = "127.0.0.1:18000";

@@ -2,7 +2,10 @@ using System.Diagnostics.Metrics;
 
 namespace Baton.Orchestrator.Xds;
 
-/// <summary>Counters and histograms of the xDS server, on the "Baton.Xds" meter. Tagged by xDS type (CDS, EDS, LDS, RDS).</summary>
+/// <summary>
+/// Counters and histograms of the xDS server, on the "Baton.Xds" meter. Tagged by xDS type (CDS, EDS, LDS, RDS).
+/// Instrument names are short because exporters prefix the meter name (Prometheus: baton_xds_pushes).
+/// </summary>
 public sealed class XdsMetrics
 {
     public const string MeterName = "Baton.Xds";
@@ -18,13 +21,13 @@ public sealed class XdsMetrics
     public XdsMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
-        _pushes = meter.CreateCounter<long>("baton.xds.pushes", description: "Responses sent to data planes");
-        _acks = meter.CreateCounter<long>("baton.xds.acks", description: "Responses data planes accepted");
-        _nacks = meter.CreateCounter<long>("baton.xds.nacks", description: "Responses data planes rejected");
-        _staleRequests = meter.CreateCounter<long>("baton.xds.stale_requests", description: "Requests ignored for a stale nonce");
-        _ignoredRequests = meter.CreateCounter<long>("baton.xds.ignored_requests", description: "Requests for type URLs Baton does not serve");
-        _pushToAck = meter.CreateHistogram<double>("baton.xds.push_to_ack", unit: "s", description: "Time from sending a response to its ACK or NACK");
-        _streams = meter.CreateUpDownCounter<long>("baton.xds.streams", description: "Open ADS streams");
+        _pushes = meter.CreateCounter<long>("pushes", description: "Responses sent to data planes");
+        _acks = meter.CreateCounter<long>("acks", description: "Responses data planes accepted");
+        _nacks = meter.CreateCounter<long>("nacks", description: "Responses data planes rejected");
+        _staleRequests = meter.CreateCounter<long>("stale_requests", description: "Requests ignored for a stale nonce");
+        _ignoredRequests = meter.CreateCounter<long>("ignored_requests", description: "Requests for type URLs Baton does not serve");
+        _pushToAck = meter.CreateHistogram<double>("push_to_ack", unit: "s", description: "Time from sending a response to its ACK or NACK");
+        _streams = meter.CreateUpDownCounter<long>("streams", description: "Open ADS streams");
     }
 
     public void Pushed(string typeUrl) => _pushes.Add(1, Tag(typeUrl));

@@ -126,7 +126,7 @@ public sealed class SotwProtocolTests
     {
         await using var server = await XdsTestServer.StartAsync();
         server.Publisher.SetApp(Apps.Http("web", 8080, ("v1", 100)));
-        using var nacks = new MeasurementRecorder("baton.xds.nacks");
+        using var nacks = new MeasurementRecorder("nacks");
         await using var client = new SotwClient(server.NewChannel(), XdsTestServer.NodeFor("envoy-1"));
 
         await client.SendAsync(XdsTypeUrls.Cluster);
