@@ -82,7 +82,8 @@ internal sealed class TestPki
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer, includeKeyIdentifier: true, includeIssuerAndSerial: false));
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7f;
-        using var publicOnly = request.Create(issuer, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), serial);
+        // Within the issuer's validity by construction: computing "now + 30 days" again here could land a second after the CA's own end.
+        using var publicOnly = request.Create(issuer, issuer.NotBefore, issuer.NotAfter.AddMinutes(-1), serial);
         return (publicOnly.CopyWithPrivateKey(key), key);
     }
 
