@@ -1,4 +1,5 @@
 using Baton.Agent.Events;
+using Baton.Agent.Hosting;
 using Baton.Agent.Instances;
 using Baton.Agent.Releases;
 using Baton.Protos.Agent.V1;
@@ -7,10 +8,9 @@ using Grpc.Core;
 namespace Baton.Agent.Services;
 
 /// <summary>The gRPC face of the agent: maps each RPC onto the instance manager, log store and release store.</summary>
-internal sealed class AgentGrpcService(InstanceManager instances, ReleaseStore releases, Logs.LogStore logs, EventHub events, TimeProvider time) : AgentService.AgentServiceBase
+internal sealed class AgentGrpcService(InstanceManager instances, ReleaseStore releases, Logs.LogStore logs, EventHub events, AgentRun run, TimeProvider time) : AgentService.AgentServiceBase
 {
     private static readonly string AgentVersion = typeof(AgentGrpcService).Assembly.GetName().Version?.ToString() ?? "0.0.0";
-    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
 
     public override Task<LaunchResponse> Launch(LaunchRequest request, ServerCallContext context) => instances.LaunchAsync(request);
 
@@ -73,6 +73,6 @@ internal sealed class AgentGrpcService(InstanceManager instances, ReleaseStore r
         {
             Serving = true,
             AgentVersion = AgentVersion,
-            UptimeSeconds = (time.GetUtcNow() - _startedAt).TotalSeconds,
+            UptimeSeconds = run.Uptime(time).TotalSeconds,
         });
 }
