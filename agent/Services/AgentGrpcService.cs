@@ -24,9 +24,14 @@ internal sealed class AgentGrpcService(InstanceManager instances, ReleaseStore r
     public override async Task WatchEvents(WatchEventsRequest request, IServerStreamWriter<InstanceEvent> responseStream, ServerCallContext context)
     {
         if (request.App.Length > 0) Validation.NameValidator.Require(request.App, "app");
+        using var subscription = events.Subscribe(request.HasAfterSequence ? request.AfterSequence : null);
+        // Headers now, before any event: once the watcher has them it knows it is subscribed and
+        // that nothing published from then on can be missed. Without them it could not tell a
+        // stream that is attached from one still connecting until an event happened to arrive.
+        await context.WriteResponseHeadersAsync(new Metadata());
         try
         {
-            await foreach (var e in events.SubscribeAsync(request.AfterSequence, context.CancellationToken))
+            await foreach (var e in subscription.ReadAllAsync(context.CancellationToken))
             {
                 if (request.App.Length > 0 && e.App != request.App) continue;
                 await responseStream.WriteAsync(e, context.CancellationToken);
@@ -74,5 +79,7 @@ internal sealed class AgentGrpcService(InstanceManager instances, ReleaseStore r
             Serving = true,
             AgentVersion = AgentVersion,
             UptimeSeconds = run.Uptime(time).TotalSeconds,
+            RunId = run.RunId,
+            LastEventSequence = events.LastSequence,
         });
 }
