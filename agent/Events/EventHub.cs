@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Baton.Agent.Hosting;
 using Baton.Protos.Agent.V1;
 using Google.Protobuf.WellKnownTypes;
 
@@ -8,13 +9,15 @@ namespace Baton.Agent.Events;
 /// Fans instance events out to every watcher. Keeps the most recent events so a watcher that
 /// reconnects with its last sequence number misses nothing still buffered; a watcher too slow
 /// to keep up is cut off (its stream ends) rather than slowing the agent or growing memory.
+/// Sequence numbers start at 1 in each agent run and every event carries the run's id, so a
+/// watcher can tell a restarted agent from one that merely dropped its connection.
 /// </summary>
-internal sealed class EventHub
+internal sealed class EventHub(AgentRun run)
 {
     public const int ReplayCapacity = 4096;
     private const int SubscriberCapacity = 4096;
 
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly Queue<InstanceEvent> _recent = new();
     private readonly List<Channel<InstanceEvent>> _subscribers = [];
     private ulong _sequence;
@@ -24,6 +27,7 @@ internal sealed class EventHub
         lock (_lock)
         {
             e.Sequence = ++_sequence;
+            e.RunId = run.RunId;
             e.Time ??= Timestamp.FromDateTime(DateTime.UtcNow);
             _recent.Enqueue(e);
             if (_recent.Count > ReplayCapacity) _recent.Dequeue();
@@ -38,29 +42,48 @@ internal sealed class EventHub
         }
     }
 
-    /// <summary>Events after <paramref name="afterSequence"/> still buffered, then live ones, until cancelled.</summary>
-    public async IAsyncEnumerable<InstanceEvent> SubscribeAsync(ulong afterSequence, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    /// <summary>
+    /// Subscribes at once: every event published after this call reaches the subscription, preceded,
+    /// when <paramref name="afterSequence"/> is set, by the buffered events after it (all of them for 0).
+    /// Dispose to unsubscribe.
+    /// </summary>
+    public EventSubscription Subscribe(ulong? afterSequence)
     {
+        // Replay plus live events fit: the replay buffer is no larger than the subscriber's.
         var channel = Channel.CreateBounded<InstanceEvent>(new BoundedChannelOptions(SubscriberCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         lock (_lock)
         {
-            if (afterSequence > 0)
-                foreach (var e in _recent.Where(e => e.Sequence > afterSequence)) channel.Writer.TryWrite(e);
+            if (afterSequence is { } after)
+                foreach (var e in _recent.Where(e => e.Sequence > after)) channel.Writer.TryWrite(e);
             _subscribers.Add(channel);
         }
-        try
-        {
-            await foreach (var e in channel.Reader.ReadAllAsync(ct)) yield return e;
-        }
-        finally
-        {
-            lock (_lock) _subscribers.Remove(channel);
-        }
+        return new EventSubscription(channel.Reader, () => Unsubscribe(channel));
     }
 
+    private void Unsubscribe(Channel<InstanceEvent> channel)
+    {
+        lock (_lock) _subscribers.Remove(channel);
+        channel.Writer.TryComplete();
+    }
+
+    /// <summary>The sequence of the last event published in this run (0: none yet).</summary>
     public ulong LastSequence
     {
         get { lock (_lock) return _sequence; }
+    }
+}
+
+/// <summary>One watcher's events, registered when created; dispose to unsubscribe.</summary>
+internal sealed class EventSubscription(ChannelReader<InstanceEvent> reader, Action unsubscribe) : IDisposable
+{
+    private int _disposed;
+
+    /// <summary>The events in publishing order, until cancelled; throws <see cref="SlowWatcherException"/> when this watcher fell too far behind.</summary>
+    public IAsyncEnumerable<InstanceEvent> ReadAllAsync(CancellationToken cancellationToken) => reader.ReadAllAsync(cancellationToken);
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) unsubscribe();
     }
 }
 

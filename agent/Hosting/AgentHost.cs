@@ -43,6 +43,7 @@ internal static class AgentHost
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(AgentRun.Begin(TimeProvider.System));
         services.AddSingleton<EpollLoop>();
         services.AddSingleton<ProcessWatcher>();
         services.AddSingleton<EventHub>();

@@ -1,4 +1,5 @@
 using Baton.Agent.Events;
+using Baton.Agent.Hosting;
 using Baton.Agent.Instances;
 using Baton.Agent.Releases;
 using Baton.Protos.Agent.V1;
@@ -7,10 +8,9 @@ using Grpc.Core;
 namespace Baton.Agent.Services;
 
 /// <summary>The gRPC face of the agent: maps each RPC onto the instance manager, log store and release store.</summary>
-internal sealed class AgentGrpcService(InstanceManager instances, ReleaseStore releases, Logs.LogStore logs, EventHub events, TimeProvider time) : AgentService.AgentServiceBase
+internal sealed class AgentGrpcService(InstanceManager instances, ReleaseStore releases, Logs.LogStore logs, EventHub events, AgentRun run, TimeProvider time) : AgentService.AgentServiceBase
 {
     private static readonly string AgentVersion = typeof(AgentGrpcService).Assembly.GetName().Version?.ToString() ?? "0.0.0";
-    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
 
     public override Task<LaunchResponse> Launch(LaunchRequest request, ServerCallContext context) => instances.LaunchAsync(request);
 
@@ -24,9 +24,14 @@ internal sealed class AgentGrpcService(InstanceManager instances, ReleaseStore r
     public override async Task WatchEvents(WatchEventsRequest request, IServerStreamWriter<InstanceEvent> responseStream, ServerCallContext context)
     {
         if (request.App.Length > 0) Validation.NameValidator.Require(request.App, "app");
+        using var subscription = events.Subscribe(request.HasAfterSequence ? request.AfterSequence : null);
+        // Headers now, before any event: once the watcher has them it knows it is subscribed and
+        // that nothing published from then on can be missed. Without them it could not tell a
+        // stream that is attached from one still connecting until an event happened to arrive.
+        await context.WriteResponseHeadersAsync(new Metadata());
         try
         {
-            await foreach (var e in events.SubscribeAsync(request.AfterSequence, context.CancellationToken))
+            await foreach (var e in subscription.ReadAllAsync(context.CancellationToken))
             {
                 if (request.App.Length > 0 && e.App != request.App) continue;
                 await responseStream.WriteAsync(e, context.CancellationToken);
@@ -73,6 +78,8 @@ internal sealed class AgentGrpcService(InstanceManager instances, ReleaseStore r
         {
             Serving = true,
             AgentVersion = AgentVersion,
-            UptimeSeconds = (time.GetUtcNow() - _startedAt).TotalSeconds,
+            UptimeSeconds = run.Uptime(time).TotalSeconds,
+            RunId = run.RunId,
+            LastEventSequence = events.LastSequence,
         });
 }

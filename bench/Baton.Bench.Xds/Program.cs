@@ -6,10 +6,12 @@ using Baton.Bench.Xds;
 // Issue 3: how fast does one weight step reach N connected Envoys, and what does an idle stream cost?
 //
 //   dotnet run -c Release --project bench/Baton.Bench.Xds [-- --sizes 1000,5000,10000 --pushes 3
-//       --streams-per-connection 100 --budget-seconds 280 --markdown results.md]
+//       --streams-per-connection 100 --budget-seconds 280 --markdown results.md --no-docs]
 //
 // The driver (this process) starts the server as a child process (`host` role, the real xDS server code)
-// and simulates the data planes itself; both run on the same machine and share its cores.
+// and simulates the data planes itself; both run on the same machine and share its cores. It prints the
+// report and writes it as the "## xDS server (issue 3)" section of docs/benchmarks.md (not with --no-docs);
+// --markdown also writes the section alone to FILE.
 if (args.Length > 0 && args[0] == "host")
 {
     return await ServerHost.RunAsync();
@@ -18,7 +20,7 @@ if (args.Length > 0 && args[0] == "host")
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Baton.Bench.Xds [--sizes 1000,5000,10000] [--pushes 3] [--streams-per-connection 100] [--budget-seconds 280] [--markdown FILE]");
+    Console.Error.WriteLine("usage: Baton.Bench.Xds [--sizes 1000,5000,10000] [--pushes 3] [--streams-per-connection 100] [--budget-seconds 280] [--markdown FILE] [--no-docs]");
     return 2;
 }
 
@@ -50,21 +52,44 @@ finally
     HostProcess.KillAll();
 }
 
-var report = Report.Markdown(results, options, started, DateTimeOffset.UtcNow);
+var report = XdsReport.ToMarkdown(results, options, BenchMachine.Describe(), string.Join(' ', args), started, DateTimeOffset.UtcNow);
 Console.WriteLine(report);
 if (options.MarkdownPath is { } path)
 {
     await File.WriteAllTextAsync(path, report);
 }
+if (options.WriteDocs)
+{
+    var docs = Path.Combine(RepoRoot(), "docs", "benchmarks.md");
+    XdsReport.WriteSection(docs, report);
+    Console.Error.WriteLine($"written to {docs}");
+}
 return 0;
 
-internal sealed record BenchOptions(int[] Sizes, int Pushes, int StreamsPerConnection, int BudgetSeconds, string? MarkdownPath)
+static string RepoRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "Grpc.sln")))
+        {
+            return dir.FullName;
+        }
+    }
+    throw new InvalidOperationException("run from inside the Baton repository (no Grpc.sln above the bench), or pass --no-docs");
+}
+
+internal sealed record BenchOptions(int[] Sizes, int Pushes, int StreamsPerConnection, int BudgetSeconds, string? MarkdownPath, bool WriteDocs)
 {
     public static BenchOptions? Parse(string[] args)
     {
-        var options = new BenchOptions([1000, 5000, 10000], 3, 100, 280, null);
+        var options = new BenchOptions([1000, 5000, 10000], 3, 100, 280, null, WriteDocs: true);
         for (var i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--no-docs")
+            {
+                options = options with { WriteDocs = false };
+                continue;
+            }
             if (i + 1 >= args.Length)
             {
                 return null;
@@ -228,39 +253,4 @@ internal static class Scenario
     /// <summary>Nearest-rank percentile of sorted values.</summary>
     private static double Percentile(double[] sorted, double p) =>
         sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
-}
-
-internal static class Report
-{
-    public static string Markdown(IReadOnlyList<ScenarioResult> results, BenchOptions options, DateTimeOffset started, DateTimeOffset ended)
-    {
-        var c = CultureInfo.InvariantCulture;
-        var w = new StringWriter(c);
-        w.WriteLine($"Run {started:yyyy-MM-dd HH:mm} UTC, {(ended - started).TotalSeconds:0} s; {Environment.ProcessorCount} cores; " +
-            $"{options.StreamsPerConnection} streams per HTTP/2 connection; one weight step per push.");
-        w.WriteLine();
-        w.WriteLine("| streams | push | first route received ms | p50 ms | p99 ms | max ms | server confirmed ms | server CPU ms | client CPU ms | server alloc MiB | GCs gen0/gen2 |");
-        w.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var r in results)
-        {
-            for (var i = 0; i < r.Pushes.Count; i++)
-            {
-                var p = r.Pushes[i];
-                w.WriteLine(string.Create(c, $"| {r.Streams:N0} | {i + 1} | {p.FirstReceivedMs:0.0} | {p.P50Ms:0.0} | {p.P99Ms:0.0} | {p.MaxMs:0.0} | {p.ConfirmedMs:0.0} | " +
-                    $"{p.ServerCpuMs:0} | {p.ClientCpuMs:0} | {p.ServerAllocatedBytes / 1024.0 / 1024.0:0.0} | {p.Gen0}/{p.Gen2} |"));
-            }
-        }
-        w.WriteLine();
-        w.WriteLine("| streams | connections | connect + sync s | server RSS 0 MiB | server RSS N MiB | RSS per idle stream KB | managed heap per stream KB | server fds | server threads | load avg before/after |");
-        w.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var r in results)
-        {
-            w.WriteLine(string.Create(c, $"| {r.Streams:N0} | {r.Connections} | {r.ConnectSeconds:0.0} | {r.Rss0 / 1048576.0:0.0} | {r.RssN / 1048576.0:0.0} | " +
-                $"{r.RssPerStreamKb:0.0} | {r.HeapPerStreamKb:0.0} | {r.ServerFds} | {r.ServerThreads} | {r.LoadBefore}/{r.LoadAfter} |"));
-        }
-        var extra = results.SelectMany(r => r.Pushes).Sum(p => p.ExtraResponses);
-        w.WriteLine();
-        w.WriteLine($"Responses beyond the one new route per stream during pushes: {extra}.");
-        return w.ToString();
-    }
 }

@@ -11,7 +11,8 @@ namespace Baton.Orchestrator.Fleet;
 /// <summary>
 /// The orchestrator's line to one agent: a channel carrying its credentials, a health check every
 /// <see cref="FleetOptions.HealthCheckInterval"/>, and a WatchEvents stream that reconnects with
-/// backoff and resumes after the last sequence number it delivered.
+/// backoff and resumes exactly after the last event it delivered, as long as the agent is the same
+/// process run; a restarted agent (new run id) is announced as <see cref="AgentEventKind.EventsMissed"/>.
 /// </summary>
 public sealed class AgentConnection : IAsyncDisposable
 {
@@ -27,6 +28,7 @@ public sealed class AgentConnection : IAsyncDisposable
     private AgentHealthSnapshot _health = AgentHealthSnapshot.Unknown;
     private string _eventStreamError = "";
     private ulong _lastEventSequence;
+    private string? _eventStreamRunId;
     private Task _healthLoop = Task.CompletedTask;
     private Task _eventLoop = Task.CompletedTask;
 
@@ -53,6 +55,12 @@ public sealed class AgentConnection : IAsyncDisposable
 
     /// <summary>The sequence number of the last instance event delivered from the agent's current run (0: none yet).</summary>
     public ulong LastEventSequence => Interlocked.Read(ref _lastEventSequence);
+
+    /// <summary>
+    /// The run id of the agent whose WatchEvents stream is attached right now (the agent has
+    /// subscribed it: every event it publishes from then on will be delivered); null while not attached.
+    /// </summary>
+    public string? EventStreamRunId => Volatile.Read(ref _eventStreamRunId);
 
     /// <summary>The agent's gRPC client, its calls carrying the orchestrator's credentials. Set a deadline on every call.</summary>
     internal AgentService.AgentServiceClient Client { get; }
@@ -104,7 +112,7 @@ public sealed class AgentConnection : IAsyncDisposable
             var previous = _health;
             var now = _time.GetUtcNow();
             var next = response is { Serving: true }
-                ? new AgentHealthSnapshot(AgentHealth.Reachable, now, "", response.AgentVersion, TimeSpan.FromSeconds(response.UptimeSeconds))
+                ? new AgentHealthSnapshot(AgentHealth.Reachable, now, "", response.AgentVersion, TimeSpan.FromSeconds(response.UptimeSeconds), response.RunId, response.LastEventSequence)
                 : previous with { Health = AgentHealth.Unreachable, Error = error };
             Volatile.Write(ref _health, next);
             if (next.Health != previous.Health)
@@ -150,17 +158,16 @@ public sealed class AgentConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Keeps one WatchEvents stream open. Sequence numbers restart at 1 in each agent process run,
-    /// so resuming "after N" is only right if the agent is the same run: a reconnect asks for the
-    /// events after N−1, and the agent must replay event N exactly as it was delivered before. If it
-    /// does, everything after it is the gap, gapless; if not, the agent restarted (or dropped events)
-    /// and the consumers are told to re-read its state.
+    /// Keeps one WatchEvents stream open. Sequence numbers count per agent process run, so the
+    /// resume point is a run id with a sequence: a reconnect to the same run asks for the events
+    /// after the last one delivered (exact, also before its first event: after_sequence 0 replays
+    /// from event 1); an agent with another run id restarted, which is announced, and the stream
+    /// starts over from what the new run had published when it answered the health check.
     /// </summary>
     private async Task RunEventStreamAsync(CancellationToken stopping)
     {
         var backoff = _options.ReconnectInitialBackoff;
-        InstanceEvent? lastDelivered = null;
-        var subscribedBefore = false;
+        EventResumePoint? resume = null;
         try
         {
             while (!stopping.IsCancellationRequested)
@@ -169,33 +176,37 @@ public sealed class AgentConnection : IAsyncDisposable
                 {
                     var health = await CheckHealthAsync(stopping);
                     if (!health.IsReachable) throw new AgentNotReachableException(health.Error);
-                    if (subscribedBefore && lastDelivered is null)
+                    if (resume is null || resume.RunId != health.AgentRunId)
                     {
-                        // after_sequence 0 means "only new events": with nothing seen yet there is no point to resume from.
-                        AnnounceMissed($"the event stream of agent \"{Name}\" broke before its first event; the gap cannot be replayed");
+                        if (resume is not null)
+                        {
+                            AnnounceMissed($"agent \"{Name}\" restarted (run {resume.RunId} after its event {resume.Sequence}, now run {health.AgentRunId}); the events in between are lost");
+                            Interlocked.Exchange(ref _lastEventSequence, 0);
+                        }
+                        // Everything the agent publishes after its health answer is replayed from here.
+                        resume = new EventResumePoint(health.AgentRunId, health.AgentLastEventSequence);
                     }
 
-                    // Event 1 cannot be asked for again (after_sequence 0 replays nothing), so an overlap needs N ≥ 2.
-                    var overlap = lastDelivered is { Sequence: >= 2 } ? lastDelivered : null;
-                    var afterSequence = overlap is not null ? overlap.Sequence - 1 : lastDelivered?.Sequence ?? 0;
-                    using var call = Client.WatchEvents(new WatchEventsRequest { AfterSequence = afterSequence }, cancellationToken: stopping);
-                    subscribedBefore = true;
-                    await foreach (var instanceEvent in call.ResponseStream.ReadAllAsync(stopping))
+                    using var call = Client.WatchEvents(new WatchEventsRequest { AfterSequence = resume.Sequence }, cancellationToken: stopping);
+                    // The agent sends its headers once it has subscribed this stream, before any event;
+                    // a refusal comes as headers too, ending the call (reading it then throws its status).
+                    await call.ResponseHeadersAsync;
+                    if (!EndedWithItsHeaders(call))
                     {
-                        if (overlap is not null)
-                        {
-                            var sameRun = instanceEvent.Equals(overlap);
-                            overlap = null;
-                            if (sameRun) continue;
-                            AnnounceMissed($"agent \"{Name}\" restarted or dropped events: after sequence {afterSequence} it no longer holds the event {afterSequence + 1} delivered before");
-                            lastDelivered = null;
-                        }
-                        Deliver(instanceEvent, lastDelivered);
-                        lastDelivered = instanceEvent;
+                        Volatile.Write(ref _eventStreamRunId, resume.RunId);
                         backoff = _options.ReconnectInitialBackoff;
                         Volatile.Write(ref _eventStreamError, "");
                     }
-                    _logger.LogInformation("Agent {Agent} ended its event stream after sequence {Sequence}; reconnecting", Name, LastEventSequence);
+                    try
+                    {
+                        await foreach (var instanceEvent in call.ResponseStream.ReadAllAsync(stopping))
+                            resume = Deliver(instanceEvent, resume);
+                    }
+                    finally
+                    {
+                        Volatile.Write(ref _eventStreamRunId, null);
+                    }
+                    _logger.LogInformation("Agent {Agent} ended its event stream after sequence {Sequence}; reconnecting", Name, resume.Sequence);
                 }
                 catch (RpcException e) when (!stopping.IsCancellationRequested)
                 {
@@ -203,7 +214,7 @@ public sealed class AgentConnection : IAsyncDisposable
                     // Transport failures show in the health check; a refusal (credentials, limits) only shows here.
                     Volatile.Write(ref _eventStreamError, IsTransportFailure(e) ? "" : $"event stream: {error}");
                     _logger.LogWarning("Event stream of agent {Agent} at {Address} broke after sequence {Sequence}: {Error}; retrying in {Backoff}",
-                        Name, Address, LastEventSequence, error, backoff);
+                        Name, Address, resume?.Sequence, error, backoff);
                     _healthCheckRequests.Writer.TryWrite(true);
                 }
                 catch (AgentNotReachableException e)
@@ -225,19 +236,44 @@ public sealed class AgentConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>True when the call's headers carried its final status (a "trailers-only" answer, e.g. a refusal).</summary>
+    private static bool EndedWithItsHeaders(AsyncServerStreamingCall<InstanceEvent> call)
+    {
+        try
+        {
+            // Once the headers are in, the status is available exactly when they ended the call.
+            call.GetStatus();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            // The documented answer for a call still running: the stream is open.
+            return false;
+        }
+    }
+
     private static bool IsTransportFailure(RpcException e) =>
         e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal;
 
-    private void Deliver(InstanceEvent instanceEvent, InstanceEvent? previous)
+    /// <summary>Publishes one event, announcing first anything that cannot follow the resume point without a gap; returns the next resume point.</summary>
+    private EventResumePoint Deliver(InstanceEvent instanceEvent, EventResumePoint resume)
     {
-        if (previous is not null && instanceEvent.Sequence != previous.Sequence + 1)
+        if (instanceEvent.RunId != resume.RunId)
         {
-            AnnounceMissed(instanceEvent.Sequence <= previous.Sequence
-                ? $"agent \"{Name}\" restarted: its event sequence went back from {previous.Sequence} to {instanceEvent.Sequence}"
-                : $"agent \"{Name}\" no longer buffers events {previous.Sequence + 1}-{instanceEvent.Sequence - 1}");
+            // The agent restarted between the health check and the subscription: the new run
+            // replayed its own events after a sequence number that belonged to the old run.
+            AnnounceMissed($"agent \"{Name}\" restarted (run {resume.RunId} after its event {resume.Sequence}, now run {instanceEvent.RunId}); the events in between are lost");
+        }
+        else if (instanceEvent.Sequence != resume.Sequence + 1)
+        {
+            AnnounceMissed(instanceEvent.Sequence <= resume.Sequence
+                // Only agents without run ids (older versions) get here on a restart.
+                ? $"agent \"{Name}\" restarted: its event sequence went back from {resume.Sequence} to {instanceEvent.Sequence}"
+                : $"agent \"{Name}\" no longer buffers events {resume.Sequence + 1}-{instanceEvent.Sequence - 1}");
         }
         Interlocked.Exchange(ref _lastEventSequence, instanceEvent.Sequence);
         _events.Publish(AgentEvent.FromInstance(Name, instanceEvent));
+        return new EventResumePoint(instanceEvent.RunId, instanceEvent.Sequence);
     }
 
     private void AnnounceMissed(string why)
@@ -257,4 +293,7 @@ public sealed class AgentConnection : IAsyncDisposable
 
     /// <summary>The health check before a reconnect failed; the event loop backs off without another log line per attempt.</summary>
     private sealed class AgentNotReachableException(string error) : Exception(error);
+
+    /// <summary>Where the event stream resumes: after event <paramref name="Sequence"/> of agent run <paramref name="RunId"/>.</summary>
+    private sealed record EventResumePoint(string RunId, ulong Sequence);
 }

@@ -53,11 +53,12 @@ public sealed class AgentHealthAndEventTests : IAsyncLifetime
         await _fleet.WaitForHealthAsync("a1", AgentHealth.Reachable);
         Assert.True(_fleet.Registry.Get("a1").Health.LastSeen > seenBeforeKill);
         Assert.Empty(_fleet.Registry.List().Single(a => a.Name == "a1").Error);
-        // The agent's new run numbers its events from 1 again: once its events flow, the stream says
-        // events were missed instead of passing the new run's numbers off as the continuation of the old.
+        // The agent's new run (new run id) numbers its events from 1 again: the stream says events were
+        // missed as it reconnects, instead of passing the new run's numbers off as the continuation of the old.
         await _fleet.AttachEventStreamAsync(_first, "a1");
         var missed = await _fleet.Events.WaitForAsync(e => e.Agent == "a1" && e.Kind == AgentEventKind.EventsMissed, "a1 events missed after its restart");
         Assert.Contains("restarted", missed.Detail);
+        Assert.Single(_fleet.Events.All, e => e.Kind == AgentEventKind.EventsMissed);
 
         await _fleet.Operations.LaunchAsync("a1", [RealAgent.NodeSpec("after-1", "demo", "v1")]);
         await _fleet.Events.WaitForInstanceEventAsync("a1", "after-1", EventType.Ready);
@@ -93,5 +94,31 @@ public sealed class AgentHealthAndEventTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range((int)sequences[0], sequences.Count).Select(s => (ulong)s), sequences);
         Assert.DoesNotContain(_fleet.Events.All, e => e.Kind == AgentEventKind.EventsMissed);
         Assert.Equal(sequences[^1], _fleet.Registry.Get("a1").LastEventSequence);
+    }
+
+    [Fact]
+    public async Task AStreamCutBeforeTheAgentsFirstEventResumesFromThatFirstEvent()
+    {
+        await using var cutter = new TcpCutter(_first.ListenPort);
+        await _fleet.AddAsync("a1", cutter.Address);
+        await _fleet.AttachEventStreamAsync(_first, "a1");
+        Assert.Equal(0ul, (await _first.DirectClient.GetHealthAsync(new GetHealthRequest())).LastEventSequence);
+
+        cutter.Cut();
+        await _fleet.WaitForHealthAsync("a1", AgentHealth.Unreachable);
+        // The agent's very first events happen while the fleet cannot see them.
+        await _first.DirectClient.LaunchAsync(new LaunchRequest { Instances = { RealAgent.NodeSpec("first-1", "demo", "v1") } });
+        await Eventually.MatchAsync(
+            async () => (await _first.DirectClient.ListInstancesAsync(new ListInstancesRequest())).Instances,
+            list => list.Any(i => i.Spec.InstanceId == "first-1" && i.State == InstanceState.Ready),
+            "first-1 ready on the agent");
+
+        cutter.Restore();
+        await _fleet.Events.WaitForInstanceEventAsync("a1", "first-1", EventType.Ready);
+
+        var delivered = _fleet.Events.InstanceEvents("a1");
+        Assert.Equal((1ul, EventType.Starting), (delivered[0].Sequence, delivered[0].Type));
+        Assert.Equal(Enumerable.Range(1, delivered.Count).Select(s => (ulong)s), delivered.Select(e => e.Sequence));
+        Assert.DoesNotContain(_fleet.Events.All, e => e.Kind == AgentEventKind.EventsMissed);
     }
 }

@@ -48,23 +48,16 @@ internal sealed class FleetUnderTest : IAsyncDisposable
         Eventually.TrueAsync(() => Registry.Get(agent).Health.Health == health, $"agent {agent} {health}; now {Registry.Get(agent).Health}");
 
     /// <summary>
-    /// Returns once the fleet's event stream from <paramref name="agentName"/> delivers events.
-    /// The agent sends nothing on WatchEvents before its first event, so the only sign that the
-    /// stream is attached is an event: a warm-up instance is restarted until one arrives.
+    /// Returns once the fleet's event stream is attached to <paramref name="agent"/>'s current run:
+    /// the agent has subscribed it (its response headers arrived), so every event from now on reaches
+    /// <see cref="Events"/>. Asked of the agent directly, so a stream still attached to a run the
+    /// agent has left (killed, restarted) does not count.
     /// </summary>
     public async Task AttachEventStreamAsync(RealAgent agent, string agentName)
     {
-        var warmup = $"warmup-{agentName}";
-        var seenBefore = Events.InstanceEvents(agentName).Count;
-        await agent.DirectClient.LaunchAsync(new LaunchRequest { Instances = { RealAgent.NodeSpec(warmup, "demo", "v1") } });
-        var giveUp = DateTime.UtcNow.AddSeconds(60);
-        while (Events.InstanceEvents(agentName).Count == seenBefore)
-        {
-            if (DateTime.UtcNow > giveUp) throw new TimeoutException($"no event from {agentName}; seen: {Events.Describe()}");
-            await Task.Delay(200);
-            if (Events.InstanceEvents(agentName).Count == seenBefore)
-                await agent.DirectClient.RestartAsync(new RestartRequest { InstanceIds = { warmup } });
-        }
+        var runId = (await agent.DirectClient.GetHealthAsync(new GetHealthRequest())).RunId;
+        await Eventually.TrueAsync(() => Registry.Get(agentName).EventStreamRunId == runId,
+            $"event stream of {agentName} attached to run {runId}; now {Registry.Get(agentName).EventStreamRunId ?? "not attached"}");
     }
 
     public async ValueTask DisposeAsync()
