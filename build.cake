@@ -77,6 +77,18 @@ Task("Test")
     if (passed == 0) throw new Exception("no test ran");
 });
 
+// The README's demo: a real deploy with traffic flowing, on loopback, with the embedded defaults.
+// Build first (the Restore it depends on installs tests/conformance's npm packages: the example app
+// and the traffic client run on them); the demo prints its own progress and exits non-zero on failure.
+Task("Demo")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var demo = MakeAbsolute(File($"./examples/Baton.Demo/bin/{configuration}/net10.0/Baton.Demo.dll"));
+    var exit = StartProcess("dotnet", new ProcessSettings { Arguments = new ProcessArgumentBuilder().AppendQuoted(demo.FullPath) });
+    if (exit != 0) throw new Exception($"the demo failed (exit code {exit}); its output above says why");
+});
+
 var publishDir = artifacts.Combine("publish");
 
 // NativeAOT needs a C toolchain (clang) and zlib's headers; without them the agent is published
