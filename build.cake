@@ -17,9 +17,18 @@ Task("Restore")
     foreach (var lockFile in GetFiles("./tests/**/package-lock.json").Where(f => !f.FullPath.Contains("/node_modules/")))
     {
         var dir = lockFile.GetDirectory();
+        // npm ci wipes node_modules every time; skip it while the lockfile is the one last installed.
+        var lockHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.IO.File.ReadAllBytes(lockFile.FullPath)));
+        var stamp = dir.CombineWithFilePath("node_modules/.baton-lock-sha256").FullPath;
+        if (System.IO.File.Exists(stamp) && System.IO.File.ReadAllText(stamp) == lockHash)
+        {
+            Information($"npm packages in {dir} match package-lock.json");
+            continue;
+        }
         Information($"npm ci in {dir}");
         var exit = StartProcess("npm", new ProcessSettings { Arguments = "ci --no-audit --no-fund", WorkingDirectory = dir });
         if (exit != 0) throw new Exception($"npm ci failed in {dir} (exit {exit})");
+        System.IO.File.WriteAllText(stamp, lockHash);
     }
 });
 
