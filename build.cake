@@ -126,6 +126,17 @@ Task("Publish")
     };
     CleanDirectory(settings.OutputDirectory);
     DotNetPublish("./agent/Baton.Agent.csproj", settings);
+
+    // `baton` ships ReadyToRun for this machine's platform (the csproj turns it on whenever a
+    // runtime identifier is given): a client command's fixed cost is mostly start-up JIT.
+    var batonSettings = new DotNetPublishSettings
+    {
+        Configuration = configuration,
+        OutputDirectory = publishDir.Combine("baton"),
+        Runtime = System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier,
+    };
+    CleanDirectory(batonSettings.OutputDirectory);
+    DotNetPublish("./orchestrator/Baton.Orchestrator.csproj", batonSettings);
 });
 
 Task("Bench")
@@ -143,7 +154,22 @@ Task("Bench")
         NoRestore = true,
         ArgumentCustomization = args => args.Append("--").Append("--agent").AppendQuoted(publishDir.Combine("baton-agent").CombineWithFilePath("baton-agent").FullPath),
     });
-    foreach (var project in GetFiles("./bench/**/*.csproj").Where(p => p.FullPath != agentBench.FullPath))
+    // Issue 4's deploy + CLI bench: the published agent and baton, PM2 from bench/pm2, the
+    // grpc-js-xds client from tests/conformance (npm ci there). It bounds itself (--budget-seconds)
+    // and kills everything it started, also on failure; the timeout here is the last resort.
+    var conformanceExit = StartProcess("npm", new ProcessSettings { Arguments = "ci --no-audit --no-fund", WorkingDirectory = "./tests/conformance" });
+    if (conformanceExit != 0) throw new Exception($"npm ci failed in tests/conformance (exit {conformanceExit})");
+    var deployBench = MakeAbsolute(File("./bench/Baton.Bench.Deploy/Baton.Bench.Deploy.csproj"));
+    var agentPublished = publishDir.Combine("baton-agent").CombineWithFilePath("baton-agent");
+    var deployBenchArgs = new ProcessArgumentBuilder()
+        .Append("run").Append("-c").Append(configuration).Append("--no-build").Append("--project").AppendQuoted(deployBench.FullPath).Append("--")
+        .Append("--agent").AppendQuoted(System.IO.File.Exists(agentPublished.FullPath) ? agentPublished.FullPath : publishDir.Combine("baton-agent").CombineWithFilePath("baton-agent.dll").FullPath)
+        .Append("--baton").AppendQuoted(publishDir.Combine("baton").CombineWithFilePath("baton").FullPath)
+        .Append("--budget-seconds").Append("270");
+    var deployBenchExit = StartProcess("dotnet", new ProcessSettings { Arguments = deployBenchArgs, Timeout = 330_000 });
+    if (deployBenchExit != 0) throw new Exception($"Baton.Bench.Deploy failed (exit {deployBenchExit})");
+
+    foreach (var project in GetFiles("./bench/**/*.csproj").Where(p => p.FullPath != agentBench.FullPath && p.FullPath != deployBench.FullPath))
     {
         DotNetRun(project.FullPath, new DotNetRunSettings { Configuration = "Release", NoRestore = true, NoBuild = false });
     }

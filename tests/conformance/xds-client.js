@@ -4,7 +4,10 @@
 // between an app's releases while the control plane changes weights.
 //
 //   GRPC_XDS_BOOTSTRAP=bootstrap.json node xds-client.js --target xds:///web [--concurrency 4]
-//     [--deadline-ms 5000] [--max-calls 200000] [--max-seconds 150]
+//     [--deadline-ms 5000] [--max-calls 200000] [--max-seconds 150] [--pause-ms 0]
+//
+//   --pause-ms N   each worker waits N ms after every call (default 0: back to back). A benchmark
+//                  sharing the machine with the control plane wants a real data plane, not a CPU hog.
 //
 // Commands on stdin, one per line:
 //   window <label> <calls>  count the next <calls> calls started after this line; print a "window" event
@@ -23,8 +26,8 @@ const grpcXds = require('@grpc/grpc-js-xds');
 const protobuf = require('protobufjs');
 
 function parseArgs(argv) {
-  const options = { target: null, concurrency: 4, deadlineMs: 5000, maxCalls: 200000, maxSeconds: 150 };
-  const numeric = { '--concurrency': 'concurrency', '--deadline-ms': 'deadlineMs', '--max-calls': 'maxCalls', '--max-seconds': 'maxSeconds' };
+  const options = { target: null, concurrency: 4, deadlineMs: 5000, maxCalls: 200000, maxSeconds: 150, pauseMs: 0 };
+  const numeric = { '--concurrency': 'concurrency', '--deadline-ms': 'deadlineMs', '--max-calls': 'maxCalls', '--max-seconds': 'maxSeconds', '--pause-ms': 'pauseMs' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
@@ -138,6 +141,7 @@ function main() {
         window.pending--;
         finishWindowIfDone(window);
       }
+      if (options.pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
   }
 

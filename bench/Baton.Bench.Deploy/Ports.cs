@@ -1,0 +1,40 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Baton.Bench.Deploy;
+
+internal static class Ports
+{
+    /// <summary>A port the kernel just handed out on 127.0.0.1 (free at the time of asking).</summary>
+    public static int Ephemeral()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Hands out ports from <paramref name="first"/> upwards, skipping any that something else holds.</summary>
+    public static Func<int> Sequence(int first)
+    {
+        var next = first;
+        return () =>
+        {
+            while (!IsFree(next)) next++;
+            return next++;
+        };
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
