@@ -36,6 +36,13 @@ internal sealed class DeployRunner
             ? [new StepSpec { Weight = 100 }]
             : DeployPlanner.Steps(spec);
         Record.Deploy.Steps = (uint)_steps.Count;
+        _s.Fleet.InstancesChanged += OnInstancesChanged;
+    }
+
+    /// <summary>An agent reported something about this app's instances: look now rather than at the next poll.</summary>
+    private void OnInstancesChanged(string app)
+    {
+        if (app.Length == 0 || app == Record.Deploy.App) Wake();
     }
 
     public DeployRecord Record { get; }
@@ -60,11 +67,29 @@ internal sealed class DeployRunner
         finally
         {
             _lock.Release();
-            _wake.Release();
+            Wake();
         }
     }
 
+    /// <summary>Ends the current wait early; cues arriving in a burst collapse into one.</summary>
+    private void Wake()
+    {
+        if (_wake.CurrentCount == 0) _wake.Release();
+    }
+
     public async Task RunAsync(CancellationToken stop)
+    {
+        try
+        {
+            await RunPhasesAsync(stop);
+        }
+        finally
+        {
+            _s.Fleet.InstancesChanged -= OnInstancesChanged;
+        }
+    }
+
+    private async Task RunPhasesAsync(CancellationToken stop)
     {
         while (!DeployPhases.IsFinished(Deploy.Phase))
         {
@@ -184,13 +209,16 @@ internal sealed class DeployRunner
         {
             ThrowIfAbortedOrLate();
             var live = await _s.Instances.RefreshAsync(Deploy.App, agents, ct);
-            foreach (var group in release.Instances.Where(i => !launched.Contains(i.InstanceId) && !IsRunning(live, i.InstanceId)).GroupBy(i => i.Agent))
+            // Every agent launches at once; each agent starts its own batch concurrently too.
+            var groups = release.Instances.Where(i => !launched.Contains(i.InstanceId) && !IsRunning(live, i.InstanceId)).GroupBy(i => i.Agent).ToList();
+            await Task.WhenAll(groups.Select(async group =>
             {
                 var specs = group.Select(i => _s.InstanceSpecs(release.Spec ?? _spec, Deploy.ToVersion, i.InstanceId)).ToList();
                 try
                 {
                     await _s.Fleet.LaunchAsync(group.Key, specs, ct);
-                    foreach (var i in group) launched.Add(i.InstanceId);
+                    lock (launched)
+                        foreach (var i in group) launched.Add(i.InstanceId);
                 }
                 catch (RpcException e) when (IsTransient(e))
                 {
@@ -200,7 +228,8 @@ internal sealed class DeployRunner
                 {
                     throw new DeployFailedException($"agent {group.Key} refused to launch {Deploy.ToVersion}: {e.Status.Detail}");
                 }
-            }
+            }));
+            if (groups.Count > 0) live = await _s.Instances.RefreshAsync(Deploy.App, agents, ct);
 
             var states = release.Instances.Select(i => (i.InstanceId, Live: live.GetValueOrDefault(i.InstanceId))).ToList();
             var failed = states.FirstOrDefault(s => s.Live is { HasFailed: true });
@@ -388,6 +417,8 @@ internal sealed class DeployRunner
         }
 
         var since = Control.DrainingSince?.ToDateTimeOffset() ?? Now;
+        // Idle is only known from reports newer than the switch: ask for them sooner meanwhile.
+        using var fastReports = old.Count > 0 ? _s.Loads.ReportFaster() : null;
         while (old.Count > 0)
         {
             ThrowIfAbortedOrLate(checkDeadline: false);

@@ -7,6 +7,13 @@ public interface IFleetOperations
 {
     IReadOnlyList<FleetAgent> Agents { get; }
 
+    /// <summary>
+    /// Raised with the app's name when an agent reports a change of one of its instances (or an
+    /// agent's reachability changes, with an empty name): a cue to look again, not the truth,
+    /// which is always re-read with <see cref="ListInstancesAsync"/>.
+    /// </summary>
+    event Action<string>? InstancesChanged;
+
     Task EnsureReleaseAsync(string agent, ArtifactRef artifact, CancellationToken ct);
 
     Task LaunchAsync(string agent, IReadOnlyList<InstanceSpec> instances, CancellationToken ct);

@@ -12,4 +12,7 @@ public interface ILoadReports
     /// after <paramref name="since"/> (so "idle" is known, not assumed).
     /// </summary>
     bool IsIdleSince(string app, string version, DateTimeOffset since);
+
+    /// <summary>Asks data planes to report more often until the lease is disposed (while a release drains).</summary>
+    IDisposable ReportFaster();
 }

@@ -8,8 +8,10 @@ namespace Baton.Orchestrator.LoadReporting;
 /// the sum of the reports that arrived in it; in-flight counts are gauges, so only each data
 /// plane's latest value counts.
 /// </summary>
-public sealed class LoadReportStore(TimeProvider time, LoadReportingOptions options) : ILoadReports
+public sealed class LoadReportStore(TimeProvider time, LoadReportingOptions options, LoadReportCadence cadence) : ILoadReports
 {
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastReportAt = new(StringComparer.Ordinal);
+
     private readonly ConcurrentDictionary<(string App, string Version), ReleaseReports> _releases = new();
 
     /// <summary>Records one data plane's report for one release.</summary>
@@ -25,9 +27,15 @@ public sealed class LoadReportStore(TimeProvider time, LoadReportingOptions opti
         }
     }
 
+    /// <summary>A data plane sent a report (about whichever clusters): what it left out had no load since its last one.</summary>
+    public void Reported(string nodeId) => _lastReportAt[nodeId] = time.GetUtcNow();
+
+    public IDisposable ReportFaster() => cadence.ReportFaster();
+
     /// <summary>A data plane went away: its in-flight gauge no longer says anything.</summary>
     public void Forget(string nodeId)
     {
+        _lastReportAt.TryRemove(nodeId, out _);
         foreach (var reports in _releases.Values)
             lock (reports) reports.Latest.Remove(nodeId);
     }
@@ -60,9 +68,25 @@ public sealed class LoadReportStore(TimeProvider time, LoadReportingOptions opti
         if (!_releases.TryGetValue((app, version), out var reports)) return false;
         lock (reports)
         {
-            var fresh = reports.Latest.Values.Where(g => g.At > since).ToList();
-            var stale = reports.Latest.Values.Any(g => g.At <= since && g.InFlight > 0);
-            return fresh.Count > 0 && fresh.All(g => g.InFlight == 0) && !stale;
+            var known = false;
+            foreach (var (reporter, gauge) in reports.Latest)
+            {
+                if (gauge.At > since)
+                {
+                    if (gauge.InFlight > 0) return false;
+                    known = true;
+                }
+                else if (_lastReportAt.TryGetValue(reporter, out var last) && last > since)
+                {
+                    // It reported since, leaving this release out: nothing was in flight to it.
+                    known = true;
+                }
+                else if (gauge.InFlight > 0)
+                {
+                    return false; // in flight at its last word, and nothing newer
+                }
+            }
+            return known;
         }
     }
 

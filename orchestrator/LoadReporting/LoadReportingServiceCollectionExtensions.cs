@@ -10,6 +10,7 @@ public static class LoadReportingServiceCollectionExtensions
         configure?.Invoke(options);
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<LoadReportCadence>();
         services.AddSingleton<LoadReportStore>();
         services.AddSingleton<ILoadReports>(sp => sp.GetRequiredService<LoadReportStore>());
         services.AddGrpc();

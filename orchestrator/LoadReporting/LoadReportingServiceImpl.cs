@@ -10,7 +10,7 @@ namespace Baton.Orchestrator.LoadReporting;
 /// report all its clusters at the configured interval, and each report is credited to the app
 /// release its cluster stands for (clusters are named <c>app/version</c>).
 /// </summary>
-public sealed class LoadReportingServiceImpl(LoadReportStore store, LoadReportingOptions options, ILogger<LoadReportingServiceImpl> logger)
+public sealed class LoadReportingServiceImpl(LoadReportStore store, LoadReportCadence cadence, ILogger<LoadReportingServiceImpl> logger)
     : LoadReportingService.LoadReportingServiceBase
 {
     private long _streams;
@@ -25,14 +25,13 @@ public sealed class LoadReportingServiceImpl(LoadReportStore store, LoadReportin
         // Two clients may share a node id (one bootstrap file for several processes); each
         // stream's in-flight gauge must stay its own.
         var reporter = $"{nodeId}#{Interlocked.Increment(ref _streams)}";
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var interval = cadence.Interval;
+        await responseStream.WriteAsync(Ask(interval), context.CancellationToken);
+        // The only writer from here on: tells the data plane each change of the reporting interval.
+        var retune = RetuneAsync(responseStream, interval, done.Token);
         try
         {
-            await responseStream.WriteAsync(new LoadStatsResponse
-            {
-                SendAllClusters = true,
-                LoadReportingInterval = Duration.FromTimeSpan(options.ReportInterval),
-            }, context.CancellationToken);
-
             Record(reporter, requestStream.Current);
             while (await requestStream.MoveNext(context.CancellationToken)) Record(reporter, requestStream.Current);
         }
@@ -43,11 +42,44 @@ public sealed class LoadReportingServiceImpl(LoadReportStore store, LoadReportin
         finally
         {
             store.Forget(reporter);
+            await done.CancelAsync();
+            await retune;
         }
     }
 
+    private async Task RetuneAsync(IServerStreamWriter<LoadStatsResponse> responses, TimeSpan sent, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await cadence.Changed.WaitAsync(ct);
+                var interval = cadence.Interval;
+                if (interval == sent) continue;
+                await responses.WriteAsync(Ask(interval), ct);
+                sent = interval;
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // the stream ended
+        }
+        catch (InvalidOperationException e)
+        {
+            // The call completed between the change and the write: nothing left to tell.
+            logger.LogDebug("LRS stream closed before a new interval could be sent: {Error}", e.Message);
+        }
+    }
+
+    private static LoadStatsResponse Ask(TimeSpan interval) => new()
+    {
+        SendAllClusters = true,
+        LoadReportingInterval = Duration.FromTimeSpan(interval),
+    };
+
     private void Record(string reporter, LoadStatsRequest request)
     {
+        store.Reported(reporter);
         foreach (var cluster in request.ClusterStats)
         {
             if (!TryParseRelease(cluster, out var app, out var version))

@@ -133,6 +133,38 @@ public sealed class LoadReportingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AReportThatLeavesAReleaseOutSaysNothingIsInFlightToIt()
+    {
+        using var a = await OpenAsync("envoy-a");
+        await a.RequestStream.WriteAsync(Report(null, ("web/v1", 10, 10, 0, 0), ("web/v2", 3, 3, 0, 0)));
+        await WaitForAsync(() => _store.Get("web", "v1", TimeSpan.FromMinutes(1)).Reporters == 1);
+        var shifted = _clock.GetUtcNow();
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        await a.RequestStream.WriteAsync(Report(null, ("web/v2", 5, 5, 0, 0)));
+        await WaitForAsync(() => _store.Get("web", "v2", TimeSpan.FromMinutes(1)).Issued == 8);
+
+        Assert.True(_store.IsIdleSince("web", "v1", shifted));
+    }
+
+    [Fact]
+    public async Task WhileSomethingDrainsDataPlanesAreAskedToReportFaster()
+    {
+        using var a = await OpenAsync("envoy-a");
+        Assert.Equal(TimeSpan.FromMilliseconds(250), a.ResponseStream.Current.LoadReportingInterval.ToTimeSpan());
+
+        using (_store.ReportFaster())
+        {
+            Assert.True(await a.ResponseStream.MoveNext(CancellationToken.None));
+            Assert.Equal(TimeSpan.FromMilliseconds(100), a.ResponseStream.Current.LoadReportingInterval.ToTimeSpan());
+            Assert.True(a.ResponseStream.Current.SendAllClusters);
+        }
+
+        Assert.True(await a.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(TimeSpan.FromMilliseconds(250), a.ResponseStream.Current.LoadReportingInterval.ToTimeSpan());
+    }
+
+    [Fact]
     public async Task ADisconnectedDataPlaneNoLongerCountsAsInFlight()
     {
         var a = await OpenAsync("envoy-a");
