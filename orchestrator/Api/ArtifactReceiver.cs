@@ -1,6 +1,7 @@
 using Baton.Orchestrator.Store;
 using Baton.Protos.Orchestrator.V1;
 using Grpc.Core;
+using Baton.Orchestrator.Validation;
 
 namespace Baton.Orchestrator.Api;
 
@@ -19,8 +20,8 @@ public sealed class ArtifactReceiver(IBatonStore store, string dataDir)
         if (!await requests.MoveNext(ct) || requests.Current.PartCase != UploadArtifactRequest.PartOneofCase.Header)
             throw Invalid("the first UploadArtifact message must be the header (app, version, sha256, size)");
         var header = requests.Current.Header;
-        Deploys.Names.Require(header.App, "app");
-        Deploys.Names.Require(header.Version, "version");
+        NameValidator.Require(header.App, "app");
+        NameValidator.Require(header.Version, "version");
         if (header.Sha256.Length != 64 || !header.Sha256.All(Uri.IsHexDigit))
             throw Invalid($"sha256 \"{header.Sha256}\" is not 64 hex digits");
         if (header.Size > MaxArtifactBytes) throw Invalid($"artifact of {header.Size} bytes is larger than the {MaxArtifactBytes} allowed");

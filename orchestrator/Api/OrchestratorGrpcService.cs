@@ -5,6 +5,7 @@ using Baton.Orchestrator.Store;
 using Baton.Orchestrator.Xds;
 using Baton.Protos.Orchestrator.V1;
 using Grpc.Core;
+using Baton.Orchestrator.Validation;
 
 namespace Baton.Orchestrator.Api;
 
@@ -33,7 +34,7 @@ public sealed class OrchestratorGrpcService(
 
     public override async Task<App> GetApp(GetAppRequest request, ServerCallContext context)
     {
-        Names.Require(request.Name, "name");
+        NameValidator.Require(request.Name, "name");
         return await store.GetAppAsync(request.Name, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"no app {request.Name}"));
     }
@@ -47,7 +48,7 @@ public sealed class OrchestratorGrpcService(
 
     public override async Task<DeleteAppResponse> DeleteApp(DeleteAppRequest request, ServerCallContext context)
     {
-        Names.Require(request.Name, "name");
+        NameValidator.Require(request.Name, "name");
         var ct = context.CancellationToken;
         if (await store.GetAppAsync(request.Name, ct) is null) throw new RpcException(new Status(StatusCode.NotFound, $"no app {request.Name}"));
         var desired = await store.GetDesiredStateAsync(request.Name, ct);
@@ -93,7 +94,7 @@ public sealed class OrchestratorGrpcService(
 
     public override async Task<ListDeploysResponse> ListDeploys(ListDeploysRequest request, ServerCallContext context)
     {
-        Names.Require(request.App, "app");
+        NameValidator.Require(request.App, "app");
         var response = new ListDeploysResponse();
         response.Deploys.AddRange(await store.ListDeploysAsync(request.App, (int)request.Limit, context.CancellationToken));
         return response;
@@ -129,13 +130,13 @@ public sealed class OrchestratorGrpcService(
 
     public override async Task<Protos.Orchestrator.V1.ListInstancesResponse> ListInstances(Protos.Orchestrator.V1.ListInstancesRequest request, ServerCallContext context)
     {
-        if (request.App.Length > 0) Names.Require(request.App, "app");
+        if (request.App.Length > 0) NameValidator.Require(request.App, "app");
         return await operations.ListAllInstancesAsync(request.App.Length > 0 ? request.App : null, context.CancellationToken);
     }
 
     public override async Task StreamLogs(StreamLogsRequest request, IServerStreamWriter<LogLine> responseStream, ServerCallContext context)
     {
-        Names.Require(request.App, "app");
+        NameValidator.Require(request.App, "app");
         try
         {
             await foreach (var line in logs.StreamLogsAsync(request.App, request.Follow, request.TailLines, context.CancellationToken))

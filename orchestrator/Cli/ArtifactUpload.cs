@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Baton.Orchestrator.Deploys;
 using Baton.Protos.Orchestrator.V1;
 using Google.Protobuf;
+using Baton.Orchestrator.Validation;
 
 namespace Baton.Orchestrator.Cli;
 
@@ -30,7 +31,7 @@ public static class ArtifactUpload
         if (name.StartsWith(app + "-", StringComparison.Ordinal)) candidate = name[(app.Length + 1)..];
         else if (name.LastIndexOf('-') is var dash and >= 0) candidate = name[(dash + 1)..];
         else return null;
-        return Names.IsValid(candidate) ? candidate : null;
+        return NameValidator.IsValid(candidate) ? candidate : null;
     }
 
     public static async Task<string> Sha256Async(string path, CancellationToken cancellationToken)

@@ -5,6 +5,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Baton.Orchestrator.Validation;
 
 namespace Baton.Orchestrator.Deploys;
 
@@ -81,7 +82,7 @@ public sealed class DeployEngine(DeployServices services) : BackgroundService
     public async Task<DeployPlan> PlanAsync(string app, string version, CancellationToken ct)
     {
         var spec = await RequireAppAsync(app, ct);
-        Names.Require(version, "version");
+        NameValidator.Require(version, "version");
         var desired = await services.Repository.GetDesiredAsync(app, ct) ?? new DesiredAppState { App = app };
         var current = LiveVersion(desired);
         var plan = new DeployPlan { App = app, FromVersion = current ?? "", ToVersion = version };
@@ -207,7 +208,7 @@ public sealed class DeployEngine(DeployServices services) : BackgroundService
     private async Task<Deploy> StartAsync(string app, string version, DeployKind kind, CancellationToken ct)
     {
         var spec = await RequireAppAsync(app, ct);
-        Names.Require(version, "version");
+        NameValidator.Require(version, "version");
         await _startLock.WaitAsync(ct);
         try
         {
@@ -325,7 +326,7 @@ public sealed class DeployEngine(DeployServices services) : BackgroundService
 
     private async Task<AppSpec> RequireAppAsync(string app, CancellationToken ct)
     {
-        Names.Require(app, "app");
+        NameValidator.Require(app, "app");
         return await services.Repository.GetAppAsync(app, ct)
             ?? throw Fail(StatusCode.NotFound, $"no app {app}: apply its spec first (baton apply -f {app}.yaml)");
     }

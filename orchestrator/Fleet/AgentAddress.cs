@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Grpc.Core;
+using Baton.Orchestrator.Validation;
 
 namespace Baton.Orchestrator.Fleet;
 
@@ -50,7 +51,7 @@ public readonly record struct AgentAddress(string Host, int Port)
     {
         if (TryParse(text, out var address)) return address;
         throw new RpcException(new Status(StatusCode.InvalidArgument,
-            $"{field} {AgentName.Show(text)} is not host:port (a host name, an IPv4 address or [IPv6], and a port 1-65535, no scheme)"));
+            $"{field} {NameValidator.Show(text)} is not host:port (a host name, an IPv4 address or [IPv6], and a port 1-65535, no scheme)"));
     }
 
     public Uri ToUri(bool useTls) => new($"{(useTls ? "https" : "http")}://{Host}:{Port.ToString(CultureInfo.InvariantCulture)}");

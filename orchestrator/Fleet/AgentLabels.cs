@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Baton.Orchestrator.Validation;
 
 namespace Baton.Orchestrator.Fleet;
 
@@ -20,7 +21,7 @@ public static class AgentLabels
         foreach (var (key, value) in labels ?? [])
         {
             if (key.Length is 0 or > MaxKeyLength || !key.All(IsKeyCharacter) || !char.IsAsciiLetterOrDigit(key[0]))
-                throw Invalid($"label key {AgentName.Show(key)} must be 1-{MaxKeyLength} letters, digits, '.', '_', '-' or '/', starting with a letter or digit");
+                throw Invalid($"label key {NameValidator.Show(key)} must be 1-{MaxKeyLength} letters, digits, '.', '_', '-' or '/', starting with a letter or digit");
             if (value.Length > MaxValueLength || value.Any(char.IsControl))
                 throw Invalid($"label {key} has a value longer than {MaxValueLength} characters or holding control characters");
             copy[key] = value;

@@ -4,6 +4,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using OrchestratorListInstancesResponse = Baton.Protos.Orchestrator.V1.ListInstancesResponse;
+using Baton.Orchestrator.Validation;
 
 namespace Baton.Orchestrator.Fleet;
 
@@ -21,11 +22,11 @@ public sealed class AgentOperations(AgentRegistry registry, FleetOptions options
     /// </summary>
     public async Task<EnsureReleaseResult> EnsureReleaseAsync(string agent, string app, string version, string artifactPath, string sha256, CancellationToken cancellationToken = default)
     {
-        AgentName.Require(app, "app");
-        AgentName.Require(version, "version");
+        NameValidator.Require(app, "app");
+        NameValidator.Require(version, "version");
         var digest = sha256.ToLowerInvariant();
         if (digest.Length != SHA256.HashSizeInBytes * 2 || !digest.All(char.IsAsciiHexDigit))
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"sha256 {AgentName.Show(sha256)} is not 64 hex digits"));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"sha256 {NameValidator.Show(sha256)} is not 64 hex digits"));
         var connection = registry.Get(agent);
 
         var existing = await CallAsync(connection, async client =>
@@ -126,7 +127,7 @@ public sealed class AgentOperations(AgentRegistry registry, FleetOptions options
     /// <summary>The agent's instances (of <paramref name="app"/> only, when given) with their live figures.</summary>
     public async Task<IReadOnlyList<InstanceStatus>> ListInstancesAsync(string agent, string? app = null, CancellationToken cancellationToken = default)
     {
-        if (!string.IsNullOrEmpty(app)) AgentName.Require(app, "app");
+        if (!string.IsNullOrEmpty(app)) NameValidator.Require(app, "app");
         return await ListInstancesAsync(registry.Get(agent), app, cancellationToken);
     }
 
@@ -136,7 +137,7 @@ public sealed class AgentOperations(AgentRegistry registry, FleetOptions options
     /// </summary>
     public async Task<OrchestratorListInstancesResponse> ListAllInstancesAsync(string? app = null, CancellationToken cancellationToken = default)
     {
-        if (!string.IsNullOrEmpty(app)) AgentName.Require(app, "app");
+        if (!string.IsNullOrEmpty(app)) NameValidator.Require(app, "app");
         var connections = registry.Connections;
         var answers = await Task.WhenAll(connections.Select(async connection =>
         {

@@ -2,6 +2,7 @@ using Baton.Protos.Orchestrator.V1;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Baton.Orchestrator.Validation;
 
 namespace Baton.Orchestrator.Fleet;
 
@@ -66,7 +67,7 @@ public sealed class AgentRegistry : IHostedService, IAsyncDisposable
     /// </summary>
     public async Task<Agent> AddAsync(string name, string address, IEnumerable<KeyValuePair<string, string>>? labels, CancellationToken cancellationToken)
     {
-        AgentName.Require(name, "name");
+        NameValidator.Require(name, "name");
         var record = new AgentRecord(name, AgentAddress.Parse(address), AgentLabels.Validate(labels));
         await _changes.WaitAsync(cancellationToken);
         try
@@ -94,7 +95,7 @@ public sealed class AgentRegistry : IHostedService, IAsyncDisposable
     /// <summary>Forgets an agent (its instances keep running: the agent is left alone). NotFound when unknown.</summary>
     public async Task RemoveAsync(string name, CancellationToken cancellationToken)
     {
-        AgentName.Require(name, "name");
+        NameValidator.Require(name, "name");
         await _changes.WaitAsync(cancellationToken);
         AgentConnection connection;
         try
@@ -118,7 +119,7 @@ public sealed class AgentRegistry : IHostedService, IAsyncDisposable
     public AgentConnection Get(string name)
     {
         if (TryGet(name, out var connection)) return connection;
-        throw new RpcException(new Status(StatusCode.NotFound, $"agent {AgentName.Show(name)} is not in the fleet; add it with `baton agent add`"));
+        throw new RpcException(new Status(StatusCode.NotFound, $"agent {NameValidator.Show(name)} is not in the fleet; add it with `baton agent add`"));
     }
 
     public bool TryGet(string name, out AgentConnection connection)

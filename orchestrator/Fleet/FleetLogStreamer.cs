@@ -4,6 +4,7 @@ using Baton.Protos.Agent.V1;
 using Baton.Protos.Orchestrator.V1;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using Baton.Orchestrator.Validation;
 
 namespace Baton.Orchestrator.Fleet;
 
@@ -22,7 +23,7 @@ public sealed class FleetLogStreamer(AgentRegistry registry, AgentOperations ope
     /// </summary>
     public async IAsyncEnumerable<LogLine> StreamLogsAsync(string app, bool follow, uint tailLines, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        AgentName.Require(app, "app");
+        NameValidator.Require(app, "app");
         var targets = await FindInstancesAsync(app, cancellationToken);
 
         using var readers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
