@@ -4,7 +4,8 @@
 // between an app's releases while the control plane changes weights.
 //
 //   GRPC_XDS_BOOTSTRAP=bootstrap.json node xds-client.js --target xds:///web [--concurrency 4]
-//     [--deadline-ms 5000] [--max-calls 200000] [--max-seconds 150]
+//     [--deadline-ms 5000] [--max-calls 200000] [--max-seconds 150] [--pause-ms 0]
+//   --pause-ms N  each worker waits N ms between its calls (keeps a long run light on a small machine)
 //
 // Commands on stdin, one per line:
 //   window <label> <calls>  count the next <calls> calls started after this line; print a "window" event
@@ -23,8 +24,9 @@ const grpcXds = require('@grpc/grpc-js-xds');
 const protobuf = require('protobufjs');
 
 function parseArgs(argv) {
-  const options = { target: null, concurrency: 4, deadlineMs: 5000, maxCalls: 200000, maxSeconds: 150 };
-  const numeric = { '--concurrency': 'concurrency', '--deadline-ms': 'deadlineMs', '--max-calls': 'maxCalls', '--max-seconds': 'maxSeconds' };
+  const options = { target: null, concurrency: 4, deadlineMs: 5000, maxCalls: 200000, maxSeconds: 150, pauseMs: 0 };
+  const numeric = { '--concurrency': 'concurrency', '--deadline-ms': 'deadlineMs', '--max-calls': 'maxCalls', '--max-seconds': 'maxSeconds',
+    '--pause-ms': 'pauseMs' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
@@ -51,7 +53,7 @@ function increment(map, key) {
   map[key] = (map[key] || 0) + 1;
 }
 
-/** Counts of a set of finished calls: per release, per instance, failures per status code. */
+/** Counts of a set of finished calls: per release, per instance, failures per status code and per failing release. */
 class Tally {
   constructor() {
     this.calls = 0;
@@ -59,6 +61,7 @@ class Tally {
     this.versions = {};
     this.instances = {};
     this.failures = {};
+    this.failedVersions = {};
     this.errors = [];
   }
 
@@ -70,6 +73,9 @@ class Tally {
       increment(this.instances, `${outcome.version}@${outcome.instance}`);
     } else {
       increment(this.failures, outcome.code);
+      // The release that failed the call, when its server said so (trailer baton-release); "" when none did
+      // (the call never reached a release, or the release did not say).
+      increment(this.failedVersions, outcome.release || '');
       // A few distinct messages are enough to explain a failure without flooding the test's output.
       if (this.errors.length < 5 && !this.errors.includes(outcome.message)) this.errors.push(outcome.message);
     }
@@ -77,7 +83,7 @@ class Tally {
 
   toJSON() {
     return { calls: this.calls, ok: this.ok, failed: this.calls - this.ok, versions: this.versions,
-      instances: this.instances, failures: this.failures, errors: this.errors };
+      instances: this.instances, failures: this.failures, failedVersions: this.failedVersions, errors: this.errors };
   }
 }
 
@@ -107,7 +113,11 @@ function main() {
       const deadline = new Date(Date.now() + options.deadlineMs);
       client.makeUnaryRequest('/baton.conformance.ReleaseEcho/Which', serialize, deserialize, {}, new grpc.Metadata(),
         { deadline }, (error, reply) => {
-          if (error) resolve({ ok: false, code: grpc.status[error.code] || String(error.code), message: error.details || error.message });
+          if (error) {
+            const release = error.metadata ? error.metadata.get('baton-release')[0] : undefined;
+            resolve({ ok: false, code: grpc.status[error.code] || String(error.code), message: error.details || error.message,
+              release: release === undefined ? '' : String(release) });
+          }
           else resolve({ ok: true, version: reply.version, instance: reply.instance });
         });
     });
@@ -138,6 +148,7 @@ function main() {
         window.pending--;
         finishWindowIfDone(window);
       }
+      if (options.pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
   }
 
