@@ -8,8 +8,9 @@
 //   --pause-ms N  each worker waits N ms between its calls (keeps a long run light on a small machine)
 //
 // Commands on stdin, one per line:
-//   window <label> <calls>  count the next <calls> calls started after this line; print a "window" event
-//                           once they have all finished (so a window never mixes configs from before it)
+//   window <label> <calls> [<ms>]  count the next <calls> calls started after this line (with <ms>: only
+//                           those started within <ms> of it); print a "window" event once they have all
+//                           finished (so a window never mixes configs from before it)
 //   stats <id>              print a "stats" event with the totals since the start
 //   quit                    stop calling, print "end" and exit 0 (so does the end of stdin)
 // Events on stdout, one JSON object a line; errors of the client itself go to stderr.
@@ -162,8 +163,17 @@ function main() {
   const input = readline.createInterface({ input: process.stdin });
   input.on('line', (line) => {
     const words = line.trim().split(/\s+/);
-    if (words[0] === 'window' && words.length === 3 && Number(words[2]) > 0) {
-      windows.push({ label: words[1], remaining: Number(words[2]), pending: 0, tally: new Tally() });
+    if (words[0] === 'window' && (words.length === 3 || (words.length === 4 && Number(words[3]) > 0)) && Number(words[2]) > 0) {
+      const window = { label: words[1], remaining: Number(words[2]), pending: 0, tally: new Tally() };
+      windows.push(window);
+      if (words.length === 4) {
+        // Time's up: no more calls join; the window ends once its calls in flight have finished.
+        setTimeout(() => {
+          if (!windows.includes(window)) return;
+          window.remaining = 0;
+          finishWindowIfDone(window);
+        }, Number(words[3]));
+      }
     } else if (words[0] === 'stats' && words.length === 2) {
       emit({ event: 'stats', id: words[1], ...total.toJSON() });
     } else if (words[0] === 'quit') {

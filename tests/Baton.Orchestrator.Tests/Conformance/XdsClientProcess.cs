@@ -137,10 +137,11 @@ internal sealed class XdsClientProcess : IAsyncDisposable
     }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
 
     /// <summary>Counts the next <paramref name="calls"/> calls started from now on, once they have all finished.</summary>
-    public async Task<ClientTally> WindowAsync(int calls)
+    /// <param name="maxMilliseconds">When set, only the calls started within this long count (grpc-js client only).</param>
+    public async Task<ClientTally> WindowAsync(int calls, int? maxMilliseconds = null)
     {
         var label = $"w{Interlocked.Increment(ref _commands)}";
-        await SendAsync($"window {label} {calls}");
+        await SendAsync(maxMilliseconds is { } ms ? $"window {label} {calls} {ms}" : $"window {label} {calls}");
         return ClientTally.From(await NextEventAsync("window", label));
     }
 

@@ -40,7 +40,7 @@ public sealed class AutomaticRollbackTests(ITestOutputHelper output)
     public async Task A_v2_failing_30_percent_of_calls_is_rolled_back_by_the_analysis_and_only_v2_failed_calls()
     {
         var (done, total) = await DeployBadV2Async(new { failRate = 0.3 });
-        Assert.Matches(@"error rate of v2 is \d+(\.\d)?% over .* above the 5(\.0)?% allowed", done.Reason);
+        Assert.Matches(@"error rate of v2 is \d+(\.\d)? ?% over [\d.]+ s \(\d+ of \d+ requests\), above the 5(\.0)? ?% allowed", done.Reason);
         Assert.StartsWith("failed: ", done.Receipt.Single(r => r.Index == 1).Verdict, StringComparison.Ordinal);
         // Every failed call was failed by v2 itself (it says so in its trailers): none by v1, none by the switch.
         Assert.True(total.Failed > 0 && total.FailedBy("v2") == total.Failed, total.ToString() + " by release: " + string.Join(", ", total.FailedVersions));

@@ -41,7 +41,9 @@ public sealed class CanaryDeployTests(ITestOutputHelper output)
             var acked = await cluster.WaitForDeployAsync(deploy.Id, d => d.Receipt.Any(r => r.Index == index && r.AckedAt is not null),
                 $"step {step} ACKed", V1StillServes);
             // Both clients ACKed the step before it counted as applied: every call started now follows it.
-            var window = Tallies.Sum(await Task.WhenAll(first.WindowAsync(200), second.WindowAsync(200)));
+            // Bounded in time too (the pause is 4 s), so a slow machine gives a smaller window, never one across steps.
+            var window = Tallies.Sum(await Task.WhenAll(first.WindowAsync(400, 2500), second.WindowAsync(400, 2500)));
+            Assert.True(window.Calls >= 60, $"too few calls in the window of step {step} to judge the split: {window}");
             var after = (await cluster.StatusAsync()).Deploy;
             Assert.True(after.Receipt.Count(r => r.AckedAt is not null) == step,
                 $"the next step was applied before the window of step {step} ended; lengthen the pauses: {after}");

@@ -63,6 +63,11 @@ public sealed class OrchestratorCrashTests(ITestOutputHelper output)
         var deploy = await cluster.DeployAsync("v2");
         await cluster.WaitForDeployAsync(deploy.Id, d => d.Receipt.Any(r => r.Index == 1 && r.AckedAt is not null), "step 1 ACKed");
         var v2 = await cluster.ReadyPidsAsync("v2", expected: 2);
+        // grpc-js ACKs the route at once but follows it only once it has the new cluster and its endpoints,
+        // which it asks for after the route: a window first, so the kill does not fall between the two.
+        var beforeKill = await client.WindowAsync(100);
+        output.WriteLine($"before the kill: {beforeKill}");
+        WeightedSplit.AssertFollows(beforeKill, ("v2", 50), ("v1", 50));
 
         cluster.Server.Kill();
         // No control plane: the client routes on the last weights it ACKed.
