@@ -55,7 +55,8 @@ public sealed class CanaryDeployTests(ITestOutputHelper output)
 
         var done = await cluster.WaitForDeployAsync(deploy.Id, EndToEndCluster.DeployFinished, "the deploy ends", V1StillServes);
         Assert.True(done.Phase == DeployPhase.Succeeded, done.ToString());
-        Assert.Equal(DeployPhase.Draining, v1AliveUntil);
+        // v1 ran through every phase seen before retiring (draining can pass between two polls).
+        Assert.True(v1AliveUntil is DeployPhase.Shifting or DeployPhase.Draining, $"last phase with v1 checked: {v1AliveUntil}");
         Assert.DoesNotContain("drain timeout", done.Message, StringComparison.Ordinal);
 
         // v1 stays warm for the rollback window (1 s), then its processes are stopped and removed.
