@@ -255,11 +255,22 @@ internal sealed class DeployRunner
 
     private async Task ShiftAsync(CancellationToken ct)
     {
-        if (Control.PromoteRequested && Deploy.Step < _steps.Count)
+        if (Control.PromoteRequested)
         {
             await TransitionAsync(DeployPhase.Shifting, ct, c =>
             {
                 c.PromoteRequested = false;
+                if (Deploy.Step < _steps.Count && c.StepAckedAt is not null)
+                {
+                    // The step it leaves (in its pause, or at its manual gate) ends here, by the operator's word.
+                    if (Deploy.Receipt.LastOrDefault(r => r.Index == Deploy.Step) is { } receipt)
+                    {
+                        receipt.Load.Clear();
+                        receipt.Load.AddRange(LoadsSince(c.StepAckedAt.ToDateTimeOffset()));
+                        receipt.Verdict = "promoted";
+                    }
+                    c.StepAckedAt = null; // the last step's weights are still to be applied
+                }
                 Deploy.Step = (uint)_steps.Count;
                 Deploy.Message = "promoted: straight to 100 %";
             });
@@ -294,7 +305,7 @@ internal sealed class DeployRunner
         while (Now < until)
         {
             ThrowIfAbortedOrLate();
-            if (Control.PromoteRequested) break;
+            if (Control.PromoteRequested) return; // the next pass jumps to the last step
             if (Control.PauseRequested)
             {
                 await TransitionAsync(DeployPhase.Paused, ct, c =>

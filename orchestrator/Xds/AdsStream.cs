@@ -109,8 +109,15 @@ internal abstract class AdsStream
             {
                 return new DataPlaneConfirmation(Id, nodeId, DataPlaneState.Disconnected, null);
             }
+            // A client that subscribes by name (proxyless gRPC; Envoy for endpoints) asks for the clusters and
+            // endpoints of a route only once it has the route, and follows the route only once it holds them
+            // (grpc-js keeps routing on the old route until then). So where the client takes the route, the
+            // clusters and endpoints it references are awaited too, subscribed yet or not: an ACK of the route
+            // alone does not mean the new weights are in effect.
+            var takesRoute = expected.Any(r => r.TypeUrl == XdsTypeUrls.Route && States[r.TypeUrl].Covers(r.Name));
             var awaited = expected
-                .Where(r => States[r.TypeUrl].Covers(r.Name)
+                .Where(r => (States[r.TypeUrl].Covers(r.Name)
+                        || (takesRoute && r.TypeUrl is XdsTypeUrls.Cluster or XdsTypeUrls.Endpoint && States[r.TypeUrl].Requested))
                     && !(States[r.TypeUrl].Acked.TryGetValue(r.Name, out var held) && held.Generation >= r.Generation))
                 .ToList();
             if (awaited.Count == 0)

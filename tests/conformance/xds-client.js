@@ -5,13 +5,12 @@
 //
 //   GRPC_XDS_BOOTSTRAP=bootstrap.json node xds-client.js --target xds:///web [--concurrency 4]
 //     [--deadline-ms 5000] [--max-calls 200000] [--max-seconds 150] [--pause-ms 0]
-//
-//   --pause-ms N   each worker waits N ms after every call (default 0: back to back). A benchmark
-//                  sharing the machine with the control plane wants a real data plane, not a CPU hog.
+//   --pause-ms N  each worker waits N ms between its calls (keeps a long run light on a small machine)
 //
 // Commands on stdin, one per line:
-//   window <label> <calls>  count the next <calls> calls started after this line; print a "window" event
-//                           once they have all finished (so a window never mixes configs from before it)
+//   window <label> <calls> [<ms>]  count the next <calls> calls started after this line (with <ms>: only
+//                           those started within <ms> of it); print a "window" event once they have all
+//                           finished (so a window never mixes configs from before it)
 //   stats <id>              print a "stats" event with the totals since the start
 //   quit                    stop calling, print "end" and exit 0 (so does the end of stdin)
 // Events on stdout, one JSON object a line; errors of the client itself go to stderr.
@@ -27,7 +26,8 @@ const protobuf = require('protobufjs');
 
 function parseArgs(argv) {
   const options = { target: null, concurrency: 4, deadlineMs: 5000, maxCalls: 200000, maxSeconds: 150, pauseMs: 0 };
-  const numeric = { '--concurrency': 'concurrency', '--deadline-ms': 'deadlineMs', '--max-calls': 'maxCalls', '--max-seconds': 'maxSeconds', '--pause-ms': 'pauseMs' };
+  const numeric = { '--concurrency': 'concurrency', '--deadline-ms': 'deadlineMs', '--max-calls': 'maxCalls', '--max-seconds': 'maxSeconds',
+    '--pause-ms': 'pauseMs' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
@@ -54,7 +54,7 @@ function increment(map, key) {
   map[key] = (map[key] || 0) + 1;
 }
 
-/** Counts of a set of finished calls: per release, per instance, failures per status code. */
+/** Counts of a set of finished calls: per release, per instance, failures per status code and per failing release. */
 class Tally {
   constructor() {
     this.calls = 0;
@@ -62,6 +62,7 @@ class Tally {
     this.versions = {};
     this.instances = {};
     this.failures = {};
+    this.failedVersions = {};
     this.errors = [];
   }
 
@@ -73,6 +74,9 @@ class Tally {
       increment(this.instances, `${outcome.version}@${outcome.instance}`);
     } else {
       increment(this.failures, outcome.code);
+      // The release that failed the call, when its server said so (trailer baton-release); "" when none did
+      // (the call never reached a release, or the release did not say).
+      increment(this.failedVersions, outcome.release || '');
       // A few distinct messages are enough to explain a failure without flooding the test's output.
       if (this.errors.length < 5 && !this.errors.includes(outcome.message)) this.errors.push(outcome.message);
     }
@@ -80,7 +84,7 @@ class Tally {
 
   toJSON() {
     return { calls: this.calls, ok: this.ok, failed: this.calls - this.ok, versions: this.versions,
-      instances: this.instances, failures: this.failures, errors: this.errors };
+      instances: this.instances, failures: this.failures, failedVersions: this.failedVersions, errors: this.errors };
   }
 }
 
@@ -110,7 +114,11 @@ function main() {
       const deadline = new Date(Date.now() + options.deadlineMs);
       client.makeUnaryRequest('/baton.conformance.ReleaseEcho/Which', serialize, deserialize, {}, new grpc.Metadata(),
         { deadline }, (error, reply) => {
-          if (error) resolve({ ok: false, code: grpc.status[error.code] || String(error.code), message: error.details || error.message });
+          if (error) {
+            const release = error.metadata ? error.metadata.get('baton-release')[0] : undefined;
+            resolve({ ok: false, code: grpc.status[error.code] || String(error.code), message: error.details || error.message,
+              release: release === undefined ? '' : String(release) });
+          }
           else resolve({ ok: true, version: reply.version, instance: reply.instance });
         });
     });
@@ -155,8 +163,17 @@ function main() {
   const input = readline.createInterface({ input: process.stdin });
   input.on('line', (line) => {
     const words = line.trim().split(/\s+/);
-    if (words[0] === 'window' && words.length === 3 && Number(words[2]) > 0) {
-      windows.push({ label: words[1], remaining: Number(words[2]), pending: 0, tally: new Tally() });
+    if (words[0] === 'window' && (words.length === 3 || (words.length === 4 && Number(words[3]) > 0)) && Number(words[2]) > 0) {
+      const window = { label: words[1], remaining: Number(words[2]), pending: 0, tally: new Tally() };
+      windows.push(window);
+      if (words.length === 4) {
+        // Time's up: no more calls join; the window ends once its calls in flight have finished.
+        setTimeout(() => {
+          if (!windows.includes(window)) return;
+          window.remaining = 0;
+          finishWindowIfDone(window);
+        }, Number(words[3]));
+      }
     } else if (words[0] === 'stats' && words.length === 2) {
       emit({ event: 'stats', id: words[1], ...total.toJSON() });
     } else if (words[0] === 'quit') {

@@ -21,7 +21,12 @@ internal sealed record ClientTally(
     public static ClientTally From(JsonElement element) =>
         element.Deserialize<ClientTally>(Json) ?? throw new InvalidDataException($"not a tally: {element}");
 
+    /// <summary>Failed calls per release that failed them ("" when no release said so); xds-client.js only.</summary>
+    public IReadOnlyDictionary<string, long> FailedVersions { get; init; } = new Dictionary<string, long>();
+
     public long Of(string version) => Versions.GetValueOrDefault(version);
+
+    public long FailedBy(string version) => FailedVersions.GetValueOrDefault(version);
 
     public override string ToString() =>
         $"{Calls} calls, {Failed} failed; versions {Describe(Versions)}; instances {Describe(Instances)}"

@@ -59,7 +59,7 @@ internal sealed class XdsClientProcess : IAsyncDisposable
     /// <summary>Starts the client for <paramref name="app"/> against the control plane at <paramref name="serverUri"/>.</summary>
     /// <param name="nodeId">The node id in its bootstrap; its node metadata names the app (Baton's per-node view).</param>
     public static async Task<XdsClientProcess> StartAsync(XdsClientKind kind, string serverUri, string nodeId, string app,
-        int concurrency = 4)
+        int concurrency = 4, int pauseMs = 0)
     {
         var workDirectory = Directory.CreateTempSubdirectory("baton-conformance-").FullName;
         try
@@ -76,6 +76,11 @@ internal sealed class XdsClientProcess : IAsyncDisposable
             start.ArgumentList.Add($"xds:///{app}");
             start.ArgumentList.Add("--concurrency");
             start.ArgumentList.Add(concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (pauseMs > 0)
+            {
+                start.ArgumentList.Add("--pause-ms");
+                start.ArgumentList.Add(pauseMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
             // Bounds of its own, should the test never tell it to stop.
             start.ArgumentList.Add("--max-seconds");
             start.ArgumentList.Add("150");
@@ -132,10 +137,11 @@ internal sealed class XdsClientProcess : IAsyncDisposable
     }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
 
     /// <summary>Counts the next <paramref name="calls"/> calls started from now on, once they have all finished.</summary>
-    public async Task<ClientTally> WindowAsync(int calls)
+    /// <param name="maxMilliseconds">When set, only the calls started within this long count (grpc-js client only).</param>
+    public async Task<ClientTally> WindowAsync(int calls, int? maxMilliseconds = null)
     {
         var label = $"w{Interlocked.Increment(ref _commands)}";
-        await SendAsync($"window {label} {calls}");
+        await SendAsync(maxMilliseconds is { } ms ? $"window {label} {calls} {ms}" : $"window {label} {calls}");
         return ClientTally.From(await NextEventAsync("window", label));
     }
 

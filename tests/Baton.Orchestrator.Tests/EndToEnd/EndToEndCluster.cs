@@ -1,0 +1,289 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Baton.Orchestrator.Tests.Cli;
+using Baton.Orchestrator.Tests.Conformance;
+using Baton.Orchestrator.Tests.Fleet.Support;
+using Baton.Protos.Orchestrator.V1;
+using Google.Protobuf;
+using Grpc.Core;
+using Xunit.Abstractions;
+
+namespace Baton.Orchestrator.Tests.EndToEnd;
+
+/// <summary>
+/// A whole Baton installation made of real processes on 127.0.0.1: `baton server` (killable), two
+/// or more baton-agents, the `baton` CLI for commands, and grpc-js-xds clients for traffic. The app
+/// is tests/conformance/release-server.js (ReleaseEcho), shipped as echo-VERSION.tar.gz artifacts
+/// that may carry a release-mode.json so each version behaves its own way. Disposing kills every
+/// process it started (instances included) and writes the server's log to the test output.
+/// </summary>
+internal sealed class EndToEndCluster : IAsyncDisposable
+{
+    public const string App = "echo";
+
+    private readonly ITestOutputHelper _output;
+    private readonly List<XdsClientProcess> _clients = [];
+
+    private EndToEndCluster(ITestOutputHelper output, string workDir, OrchestratorProcess server, IReadOnlyList<RealAgent> agents)
+    {
+        _output = output;
+        WorkDir = workDir;
+        Server = server;
+        Agents = agents;
+    }
+
+    public string WorkDir { get; }
+
+    public OrchestratorProcess Server { get; }
+
+    public IReadOnlyList<RealAgent> Agents { get; }
+
+    public Protos.Orchestrator.V1.Orchestrator.OrchestratorClient Api => Server.Api;
+
+    public static string AgentName(int index) => $"a{index + 1}";
+
+    /// <summary>Starts the server and <paramref name="agentCount"/> agents, and registers the agents with `baton agents add`.</summary>
+    public static async Task<EndToEndCluster> StartAsync(ITestOutputHelper output, int agentCount = 2)
+    {
+        var workDir = Directory.CreateTempSubdirectory("baton-e2e-").FullName;
+        var serverTask = OrchestratorProcess.StartAsync(Path.Combine(workDir, "server"));
+        var agentTasks = Enumerable.Range(0, agentCount).Select(_ => RealAgent.StartAsync()).ToList();
+        try
+        {
+            await Task.WhenAll([serverTask, .. agentTasks]);
+        }
+        catch
+        {
+            foreach (var started in agentTasks.Where(t => t.IsCompletedSuccessfully)) await started.Result.DisposeAsync();
+            if (serverTask.IsCompletedSuccessfully) await serverTask.Result.DisposeAsync();
+            Directory.Delete(workDir, recursive: true);
+            throw;
+        }
+        var cluster = new EndToEndCluster(output, workDir, serverTask.Result, agentTasks.Select(t => t.Result).ToList());
+        try
+        {
+            var added = await Task.WhenAll(cluster.Agents.Select((a, i) => cluster.CliAsync("agents", "add", AgentName(i), a.Address)));
+            foreach (var result in added) Assert.True(result.ExitCode == 0, result.ToString());
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+        return cluster;
+    }
+
+    // ------------------------------------------------------------------ CLI
+
+    public Task<CliResult> CliAsync(params string[] args) => BatonCli.RunAsync([.. args, "--server", Server.ApiAddress]);
+
+    /// <summary>`baton apply -f echo.yaml`; asserts it succeeded.</summary>
+    public async Task ApplyAsync(string specYaml)
+    {
+        var result = await ApplyRawAsync(specYaml);
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+
+    public async Task<CliResult> ApplyRawAsync(string specYaml, string fileName = "echo.yaml")
+    {
+        var path = Path.Combine(WorkDir, fileName);
+        await File.WriteAllTextAsync(path, specYaml);
+        return await CliAsync("apply", "-f", path);
+    }
+
+    /// <summary>`baton deploy echo --artifact echo-VERSION.tar.gz` (the CLI returns once the deploy started); asserts it started.</summary>
+    public async Task<Deploy> DeployAsync(string version, object? mode = null)
+    {
+        var result = await CliAsync("deploy", App, "--artifact", Artifact(version, mode));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains($"started deploy {App}-", result.Stdout, StringComparison.Ordinal);
+        var deploy = (await StatusAsync()).Deploy;
+        Assert.Equal(version, deploy.ToVersion);
+        return deploy;
+    }
+
+    /// <summary>Deploys and waits for the deploy to end; asserts it succeeded.</summary>
+    public async Task<Deploy> DeployToEndAsync(string version, object? mode = null)
+    {
+        var started = await DeployAsync(version, mode);
+        var done = await WaitForDeployAsync(started.Id, DeployFinished, $"deploy of {version} finished");
+        Assert.True(done.Phase == DeployPhase.Succeeded, $"deploy of {version}: {done}");
+        return done;
+    }
+
+    /// <summary>`baton history echo --json`, parsed back as the reply message.</summary>
+    public async Task<ListDeploysResponse> HistoryAsync()
+    {
+        var result = await CliAsync("history", App, "--json");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return JsonParser.Default.Parse<ListDeploysResponse>(result.Stdout);
+    }
+
+    // ------------------------------------------------------------------ artifacts
+
+    /// <summary>
+    /// echo-VERSION.tar.gz, flat: release-server.js, release_echo.proto and, with <paramref name="mode"/>,
+    /// release-mode.json (e.g. <c>new { failRate = 0.3 }</c>) making this release behave its own way.
+    /// </summary>
+    public string Artifact(string version, object? mode = null)
+    {
+        var path = Path.Combine(WorkDir, $"{App}-{version}.tar.gz");
+        using (var file = File.Create(path))
+        using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
+        using (var tar = new TarWriter(gzip))
+        {
+            tar.WriteEntry(Path.Combine(XdsClientProcess.ConformanceDirectory, "release-server.js"), "release-server.js");
+            tar.WriteEntry(Path.Combine(XdsClientProcess.ConformanceDirectory, "protos", "release_echo.proto"), "release_echo.proto");
+            if (mode is not null)
+            {
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "release-mode.json")
+                {
+                    DataStream = new MemoryStream(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(mode))),
+                });
+            }
+        }
+        return path;
+    }
+
+    /// <summary>
+    /// The app's spec, with <paramref name="strategy"/> (YAML lines under `strategy:`, indented by the
+    /// caller as at top level) and optional extra top-level YAML.
+    /// </summary>
+    public static string Spec(string strategy, string extra = "")
+    {
+        var nodeModules = Path.Combine(XdsClientProcess.ConformanceDirectory, "node_modules");
+        var indented = string.Join('\n', strategy.Trim('\n').Split('\n').Select(l => "  " + l));
+        return $"""
+            name: {App}
+            command: node
+            args: [release-server.js]
+            env:
+              NODE_PATH: {nodeModules}
+            placement:
+              instances_per_agent: 1
+            readiness:
+              type: tcp
+              interval: 100ms
+            routing:
+              protocol: grpc
+            {extra.Trim('\n')}
+            strategy:
+            {indented}
+            """.Replace("\n\n", "\n", StringComparison.Ordinal) + "\n";
+    }
+
+    // ------------------------------------------------------------------ traffic
+
+    /// <summary>A grpc-js-xds client dialing xds:///echo through this server, calling continuously (4 workers, 2 ms apart).</summary>
+    public async Task<XdsClientProcess> StartClientAsync(string nodeId, int concurrency = 4, int pauseMs = 2)
+    {
+        var client = await XdsClientProcess.StartAsync(XdsClientKind.GrpcJs, Server.XdsAddress, nodeId, App, concurrency, pauseMs);
+        _clients.Add(client);
+        return client;
+    }
+
+    // ------------------------------------------------------------------ observing
+
+    public static bool DeployFinished(Deploy d) => d.Phase is DeployPhase.Succeeded or DeployPhase.RolledBack;
+
+    public Task<AppStatus> StatusAsync() => Api.GetStatusAsync(new GetStatusRequest { App = App }).ResponseAsync;
+
+    /// <summary>
+    /// Polls the deploy <paramref name="deployId"/> until <paramref name="done"/>; a server that is down
+    /// (killed, restarting) is waited for. <paramref name="onEach"/> sees every state read on the way.
+    /// The deadline only stops a hang.
+    /// </summary>
+    public async Task<Deploy> WaitForDeployAsync(string deployId, Func<Deploy, bool> done, string what,
+        Action<Deploy>? onEach = null, int timeoutSeconds = 90)
+    {
+        var giveUp = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        Deploy? last = null;
+        while (true)
+        {
+            try
+            {
+                var status = await Api.GetStatusAsync(new GetStatusRequest { App = App }, deadline: DateTime.UtcNow.AddSeconds(5));
+                if (status.Deploy is { } d && d.Id == deployId)
+                {
+                    last = d;
+                    onEach?.Invoke(d);
+                    if (done(d)) return d;
+                    if (DeployFinished(d)) throw new InvalidOperationException($"deploy ended before {what}: {d}");
+                }
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+            {
+                // The server is down or restarting: keep waiting.
+            }
+            if (DateTime.UtcNow > giveUp) throw new TimeoutException($"gave up waiting for {what}; last state: {last}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>The app's instances as the agents report them (through the server), for one version or all.</summary>
+    public async Task<List<Instance>> InstancesAsync(string? version = null)
+    {
+        var reply = await Api.ListInstancesAsync(new ListInstancesRequest { App = App });
+        Assert.True(reply.Unreachable.Count == 0, $"agents unreachable: {string.Join(", ", reply.Unreachable)}");
+        return reply.Instances.Where(i => version is null || i.Version == version).OrderBy(i => i.InstanceId, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Instance id → pid of a version's instances, every one of them ready with a pid.</summary>
+    public async Task<Dictionary<string, int>> ReadyPidsAsync(string version, int expected)
+    {
+        var instances = await InstancesAsync(version);
+        Assert.True(instances.Count == expected && instances.All(i => i.State == "ready" && i.Pid > 0),
+            $"expected {expected} ready instance(s) of {version}: {string.Join("; ", instances)}");
+        return instances.ToDictionary(i => i.InstanceId, i => i.Pid);
+    }
+
+    /// <summary>Whether the process runs (a zombie, or a pid now used by something else, does not count).</summary>
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0];
+            return state != "Z" && File.ReadAllText($"/proc/{pid}/environ").Contains($"BATON_APP={App}", StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            try
+            {
+                await client.DisposeAsync();
+            }
+            catch (Exception e)
+            {
+                _output.WriteLine($"xds client {client.NodeId}: {e.Message}");
+            }
+        }
+        await Server.DisposeAsync();
+        foreach (var agent in Agents) await agent.DisposeAsync();
+        try
+        {
+            _output.WriteLine($"---- baton server output (tail)\n{Server.OutputTail()}");
+        }
+        catch (InvalidOperationException)
+        {
+            // No test is running any more to take the output.
+        }
+        try
+        {
+            Directory.Delete(WorkDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held by a dying process; the temp dir is left for the OS to clear.
+        }
+    }
+}
