@@ -103,7 +103,7 @@ internal sealed class DeployRunner
             }
             catch (DeployFailedException e)
             {
-                await FailAsync(e.Message, stop);
+                await TryFailAsync(e.Message, stop);
             }
             catch (Exception e) when (!stop.IsCancellationRequested)
             {
@@ -111,7 +111,7 @@ internal sealed class DeployRunner
                 if (Deploy.Phase is DeployPhase.RollingBack or DeployPhase.Failing)
                     await Task.Delay(TimeSpan.FromSeconds(1), _s.Time, stop); // rolling back must finish: try again
                 else
-                    await FailAsync($"{DeployPhases.Name(Deploy.Phase)} failed: {Describe(e)}", stop);
+                    await TryFailAsync($"{DeployPhases.Name(Deploy.Phase)} failed: {Describe(e)}", stop);
             }
         }
     }
@@ -336,15 +336,7 @@ internal sealed class DeployRunner
         var routing = RoutingProjection.Project(_spec, _desired.Releases, live)
             ?? throw new DeployFailedException($"step {index + 1}: no release would carry traffic");
         await SaveAsync(ct); // the weights to serve are on disk before any data plane sees them
-        var confirmation = await _s.Publisher.ApplyAndConfirmAsync(routing, _timings.AckTimeout, ct);
-        _lastDataPlanes = confirmation.DataPlanes.Count;
-        if (confirmation.Outcome == ConfirmationOutcome.Nacked)
-            throw new DeployFailedException($"step {index + 1} ({step.Weight} %) rejected by data plane {confirmation.NackedBy}: {confirmation.Error}");
-        if (confirmation.Outcome == ConfirmationOutcome.TimedOut)
-        {
-            var pending = confirmation.DataPlanes.Where(d => d.State == DataPlaneState.Pending).Select(d => d.NodeId);
-            throw new DeployFailedException($"step {index + 1} ({step.Weight} %) not ACKed within {_timings.AckTimeout.TotalSeconds:0.#} s by {string.Join(", ", pending)}");
-        }
+        var confirmation = await ConfirmAsync(routing, $"step {index + 1} ({step.Weight} %)", ct);
 
         await _lock.WaitAsync(ct);
         try
@@ -368,6 +360,43 @@ internal sealed class DeployRunner
         finally
         {
             _lock.Release();
+        }
+    }
+
+    /// <summary>
+    /// How many data planes followed this deploy at its best step so far. A later step must be
+    /// ACKed by at least as many: otherwise a restarted orchestrator, whose data planes have not
+    /// reconnected yet, or a data plane that dropped out mid-step, would make a step look applied
+    /// (and a drain look idle) while those data planes still route by the old weights.
+    /// </summary>
+    private int ExpectedDataPlanes => Deploy.Receipt.Count == 0 ? 0 : (int)Deploy.Receipt.Max(r => r.DataPlanes);
+
+    /// <summary>Pushes <paramref name="routing"/> and waits until enough data planes ACKed it, within the ACK timeout.</summary>
+    private async Task<WeightConfirmation> ConfirmAsync(AppRouting routing, string what, CancellationToken ct)
+    {
+        var deadline = Now + _timings.AckTimeout;
+        var minimum = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            var remaining = deadline - Now;
+            var confirmation = await _s.Publisher.ApplyAndConfirmAsync(routing, remaining > minimum ? remaining : minimum, ct);
+            if (confirmation.Outcome == ConfirmationOutcome.Nacked)
+                throw new DeployFailedException($"{what} rejected by data plane {confirmation.NackedBy}: {confirmation.Error}");
+            if (confirmation.Outcome == ConfirmationOutcome.TimedOut)
+            {
+                var pending = confirmation.DataPlanes.Where(d => d.State == DataPlaneState.Pending).Select(d => d.NodeId);
+                throw new DeployFailedException($"{what} not ACKed within {_timings.AckTimeout.TotalSeconds:0.#} s by {string.Join(", ", pending)}");
+            }
+            var acked = confirmation.DataPlanes.Count(d => d.State == DataPlaneState.Acked);
+            if (acked >= ExpectedDataPlanes)
+            {
+                _lastDataPlanes = acked;
+                return confirmation;
+            }
+            if (Now >= deadline)
+                throw new DeployFailedException(
+                    $"{what}: only {acked} of the {ExpectedDataPlanes} data planes that followed this deploy ACKed within {_timings.AckTimeout.TotalSeconds:0.#} s");
+            await WaitAsync(TimeSpan.FromMilliseconds(200), ct); // data planes reconnecting: push again once they are back
         }
     }
 
@@ -420,10 +449,7 @@ internal sealed class DeployRunner
             var routing = RoutingProjection.Project(_spec, _desired.Releases, _s.Instances.Snapshot(Deploy.App));
             if (routing is not null)
             {
-                var confirmation = await _s.Publisher.ApplyAndConfirmAsync(routing, _timings.AckTimeout, ct);
-                _lastDataPlanes = confirmation.DataPlanes.Count;
-                if (confirmation.Outcome != ConfirmationOutcome.Acked)
-                    throw new DeployFailedException($"marking {string.Join(", ", old.Select(r => r.Version))} as draining was not ACKed: {confirmation.Error ?? "timed out"}");
+                await ConfirmAsync(routing, $"marking {string.Join(", ", old.Select(r => r.Version))} as draining", ct);
             }
         }
 
@@ -573,6 +599,23 @@ internal sealed class DeployRunner
         if (Control.AbortReason.Length > 0) throw new DeployFailedException(Control.AbortReason);
         if (checkDeadline && Deploy.CreatedAt is not null && Now - Deploy.CreatedAt.ToDateTimeOffset() > _timings.ProgressDeadline)
             throw new DeployFailedException($"progress deadline of {_timings.ProgressDeadline.TotalSeconds:0.#} s passed before reaching 100 %");
+    }
+
+    /// <summary>
+    /// Fails the deploy; if even recording that fails (the store busy or refusing), the phase is
+    /// unchanged and the loop comes back here after a pause, so the deploy never hangs half-failed.
+    /// </summary>
+    private async Task TryFailAsync(string reason, CancellationToken ct)
+    {
+        try
+        {
+            await FailAsync(reason, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            _s.Logger.LogError(e, "Deploy {Id}: recording the failure ({Reason}) failed; trying again", Deploy.Id, reason);
+            await Task.Delay(TimeSpan.FromSeconds(1), _s.Time, ct);
+        }
     }
 
     private async Task FailAsync(string reason, CancellationToken ct)

@@ -16,7 +16,7 @@ public sealed record DeployTimings(
     public static DeployTimings From(StrategySpec? strategy)
     {
         var s = strategy ?? new StrategySpec();
-        var a = s.Analysis ?? new AnalysisSpec();
+        var a = s.Analysis ?? new AnalysisSpec { MaxErrorRate = 1.0 }; // no analysis block: no error-rate limit
         return new DeployTimings(
             Ms(s.AckTimeoutMs, 10_000),
             Ms(s.ReadyDeadlineMs, 60_000),
@@ -24,7 +24,7 @@ public sealed record DeployTimings(
             Ms(s.DrainTimeoutMs, 30_000),
             TimeSpan.FromMilliseconds(s.RollbackWindowMs),
             Ms(a.WindowMs, 10_000),
-            a.MaxErrorRate <= 0 ? 1.0 : a.MaxErrorRate,
+            a.MaxErrorRate, // 0 means any error fails: the spec requires the field when analysis is given
             a.MinRequests);
     }
 
