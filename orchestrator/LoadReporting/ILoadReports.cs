@@ -7,9 +7,8 @@ public interface ILoadReports
     ReleaseLoad Get(string app, string version, TimeSpan window);
 
     /// <summary>
-    /// True when every data plane that has reported on the release since <paramref name="since"/>
-    /// reported no request in flight in its latest report, and at least one such report arrived
-    /// after <paramref name="since"/> (so "idle" is known, not assumed).
+    /// True when every data plane that reported on the release says nothing is in flight to it,
+    /// each having reported after <paramref name="since"/> (so "idle" is known, not assumed).
     /// </summary>
     bool IsIdleSince(string app, string version, DateTimeOffset since);
 

@@ -63,30 +63,25 @@ public sealed class LoadReportStore(TimeProvider time, LoadReportingOptions opti
         }
     }
 
+    /// <remarks>
+    /// A data plane may leave out of a report a cluster that saw no call start or finish in the
+    /// interval (gRPC does, even with calls in flight), so silence about a release means "in flight
+    /// unchanged", not "idle". The release is idle when every data plane that ever reported on it
+    /// last said 0 in flight and has reported (about anything) since the moment.
+    /// </remarks>
     public bool IsIdleSince(string app, string version, DateTimeOffset since)
     {
         if (!_releases.TryGetValue((app, version), out var reports)) return false;
         lock (reports)
         {
-            var known = false;
+            if (reports.Latest.Count == 0) return false;
             foreach (var (reporter, gauge) in reports.Latest)
             {
-                if (gauge.At > since)
-                {
-                    if (gauge.InFlight > 0) return false;
-                    known = true;
-                }
-                else if (_lastReportAt.TryGetValue(reporter, out var last) && last > since)
-                {
-                    // It reported since, leaving this release out: nothing was in flight to it.
-                    known = true;
-                }
-                else if (gauge.InFlight > 0)
-                {
-                    return false; // in flight at its last word, and nothing newer
-                }
+                if (gauge.InFlight > 0) return false;
+                var spokeSince = gauge.At > since || (_lastReportAt.TryGetValue(reporter, out var last) && last > since);
+                if (!spokeSince) return false; // could have started calls after its last word: wait for its next
             }
-            return known;
+            return true;
         }
     }
 

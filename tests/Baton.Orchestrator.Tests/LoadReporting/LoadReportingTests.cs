@@ -148,6 +148,23 @@ public sealed class LoadReportingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LeavingOutAReleaseWithCallsInFlightKeepsThemInFlight()
+    {
+        using var a = await OpenAsync("envoy-a");
+        await a.RequestStream.WriteAsync(Report(null, ("web/v1", 10, 8, 0, 2)));
+        await WaitForAsync(() => _store.Get("web", "v1", TimeSpan.FromMinutes(1)).Reporters == 1);
+        var shifted = _clock.GetUtcNow();
+
+        // gRPC leaves out a cluster where no call started or finished, however many are in flight.
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        await a.RequestStream.WriteAsync(Report(null, ("web/v2", 5, 5, 0, 0)));
+        await WaitForAsync(() => _store.Get("web", "v2", TimeSpan.FromMinutes(1)).Issued == 5);
+
+        Assert.False(_store.IsIdleSince("web", "v1", shifted));
+        Assert.Equal(2ul, _store.Get("web", "v1", TimeSpan.FromMinutes(1)).InFlight);
+    }
+
+    [Fact]
     public async Task WhileSomethingDrainsDataPlanesAreAskedToReportFaster()
     {
         using var a = await OpenAsync("envoy-a");

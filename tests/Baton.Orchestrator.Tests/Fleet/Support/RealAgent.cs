@@ -210,9 +210,10 @@ internal sealed class RealAgent : IAsyncDisposable
     /// <summary>The first port of <paramref name="count"/> consecutive ports that are free right now.</summary>
     private static int FreePortBlock(int count)
     {
+        // Below the kernel's ephemeral range (32768+), where FreePort's listen ports come from: the two never overlap.
         for (var attempt = 0; attempt < 100; attempt++)
         {
-            var start = Random.Shared.Next(20000, 60000 - count);
+            var start = Random.Shared.Next(20000, 32768 - count);
             var listeners = new List<TcpListener>();
             try
             {
