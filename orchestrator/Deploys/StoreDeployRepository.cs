@@ -41,7 +41,7 @@ public sealed class StoreDeployRepository(IBatonStore store) : IDeployRepository
     public async Task CreateDeployAsync(DeployRecord record, DesiredAppState desired, CancellationToken ct)
     {
         var result = await store.StartDeployAsync(record.Deploy, await ToStoreAsync(desired, ct), record.Control, ct);
-        if (result.Desired is { } d) _revisions[d.App] = d.Revision;
+        if (result.Desired is { } d) Track(d.App, d.Revision);
     }
 
     public async Task SaveAsync(DeployRecord record, DesiredAppState desired, CancellationToken ct)
@@ -49,7 +49,7 @@ public sealed class StoreDeployRepository(IBatonStore store) : IDeployRepository
         var result = await store.UpdateDeployAsync(record.Deploy, await ToStoreAsync(desired, ct), record.Control, ct);
         if (result.Desired is { } d)
         {
-            _revisions[d.App] = d.Revision;
+            Track(d.App, d.Revision);
             await RecordAckedIfChangedAsync(d, desired, ct);
         }
     }
@@ -57,7 +57,7 @@ public sealed class StoreDeployRepository(IBatonStore store) : IDeployRepository
     public async Task SaveDesiredAsync(DesiredAppState desired, CancellationToken ct)
     {
         var stored = await store.SaveDesiredStateAsync(await ToStoreAsync(desired, ct), ct);
-        _revisions[stored.App] = stored.Revision;
+        Track(stored.App, stored.Revision);
         await RecordAckedIfChangedAsync(stored, desired, ct);
     }
 
@@ -70,9 +70,12 @@ public sealed class StoreDeployRepository(IBatonStore store) : IDeployRepository
     private async Task<DeployRecord> WithControlAsync(Deploy deploy, CancellationToken ct) =>
         new(deploy, await store.GetDeployControlAsync(deploy.Id, ct) ?? new DeployControl());
 
+    /// <summary>Revisions only grow: a read that began before a write finished must not take the newer one back.</summary>
+    private void Track(string app, long revision) => _revisions.AddOrUpdate(app, revision, (_, known) => Math.Max(known, revision));
+
     private DesiredAppState Remember(DesiredState d)
     {
-        _revisions[d.App] = d.Revision;
+        Track(d.App, d.Revision);
         var state = new DesiredAppState { App = d.App, DeployId = d.DeployId ?? "" };
         state.AckedWeights.AddRange(d.AckedWeights.Select(w => new ReleaseWeight { Version = w.Version, Weight = w.Weight }));
         foreach (var r in d.Releases)
