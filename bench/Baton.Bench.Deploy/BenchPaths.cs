@@ -7,7 +7,7 @@ internal sealed record BenchPaths(
     (string File, string[] Args) Server,
     string BatonDll,
     string? BatonPublished,
-    string? BatonNativeAot,
+    string? BatonReadyToRun,
     string Pm2Dir)
 {
     public string Conformance => Path.Combine(Repo, "tests", "conformance");
@@ -15,4 +15,11 @@ internal sealed record BenchPaths(
     /// <summary>`dotnet x.dll` for a managed build, the file itself for an apphost or native executable.</summary>
     public static (string File, string[] Args) Command(string path) =>
         path.EndsWith(".dll", StringComparison.Ordinal) ? ("dotnet", [path]) : (path, []);
+
+    /// <summary>
+    /// How a published `baton` was built: a framework-dependent (ReadyToRun) publish has its baton.dll beside
+    /// the apphost; a NativeAOT one is the executable alone.
+    /// </summary>
+    public static string Kind(string published) =>
+        File.Exists(Path.Combine(Path.GetDirectoryName(published)!, "baton.dll")) ? "ReadyToRun" : "NativeAOT";
 }

@@ -23,12 +23,13 @@ internal static class CliScenario
     {
         var statusArgs = $"status {app} --server {server}";
         var commands = new List<(string Name, string CommandLine)>();
-        if (paths.BatonNativeAot is { } aot) commands.Add(("baton, NativeAOT", $"{aot} {statusArgs}"));
         if (paths.BatonPublished is { } published)
         {
-            commands.Add(("baton, ReadyToRun (published)", $"{published} {statusArgs}"));
-            commands.Add(("baton, ReadyToRun, --json", $"{published} {statusArgs} --json"));
+            var kind = BenchPaths.Kind(published);
+            commands.Add(($"baton, {kind} (published)", $"{published} {statusArgs}"));
+            commands.Add(($"baton, {kind} (published), --json", $"{published} {statusArgs} --json"));
         }
+        if (paths.BatonReadyToRun is { } readyToRun) commands.Add(("baton, ReadyToRun", $"{readyToRun} {statusArgs}"));
         commands.Add(("dotnet baton.dll (JIT build)", $"dotnet {paths.BatonDll} {statusArgs}"));
 
         var pm2Home = Directory.CreateTempSubdirectory("baton-bench-pm2-").FullName;

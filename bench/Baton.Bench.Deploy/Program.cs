@@ -3,13 +3,15 @@ using System.Globalization;
 using Baton.Bench.Deploy;
 
 // Issue 4's deploy-engine and CLI benchmark. Usage (from anywhere in the repo):
-//   dotnet run -c Release --project bench/Baton.Bench.Deploy -- [--agent PATH] [--baton PATH] [--baton-aot PATH]
+//   dotnet run -c Release --project bench/Baton.Bench.Deploy -- [--agent PATH] [--baton PATH] [--baton-r2r PATH]
 //       [--deploys-1 N] [--deploys-10 N] [--budget-seconds S] [--no-docs]
 // --agent: baton-agent (default artifacts/publish/baton-agent/baton-agent, else agent/bin/Release/net10.0/baton-agent.dll)
-// --baton: the published (ReadyToRun) baton (default artifacts/publish/baton/baton, skipped if absent)
-// --baton-aot: a NativeAOT baton, timed too when given (default artifacts/publish/baton-aot/baton if present)
+// --baton: the published baton, what ships (default artifacts/publish/baton/baton, skipped if absent): NativeAOT,
+//          or ReadyToRun where `dotnet cake --target=Publish` had no clang (told apart by the baton.dll beside it)
+// --baton-r2r: a ReadyToRun baton to compare with, timed too when given (default artifacts/publish/baton-r2r/baton
+//          if present; `dotnet publish orchestrator -c Release -r linux-x64 -p:PublishAot=false -o artifacts/publish/baton-r2r`)
 var repo = RepoRoot();
-string? agentArg = null, batonArg = null, batonAotArg = null;
+string? agentArg = null, batonArg = null, batonR2rArg = null;
 var deploysOne = 5;
 var deploysTen = 4;
 var budget = TimeSpan.FromSeconds(280);
@@ -20,7 +22,7 @@ for (var i = 0; i < args.Length; i++)
     {
         case "--agent": agentArg = Path.GetFullPath(args[++i]); break;
         case "--baton": batonArg = Path.GetFullPath(args[++i]); break;
-        case "--baton-aot": batonAotArg = Path.GetFullPath(args[++i]); break;
+        case "--baton-r2r": batonR2rArg = Path.GetFullPath(args[++i]); break;
         case "--deploys-1": deploysOne = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--deploys-10": deploysTen = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--budget-seconds": budget = TimeSpan.FromSeconds(int.Parse(args[++i], CultureInfo.InvariantCulture)); break;
@@ -38,7 +40,7 @@ var agent = agentArg ?? FirstExisting(
     Path.Combine(repo, "agent", "bin", "Release", "net10.0", "baton-agent.dll"));
 var batonDll = Path.Combine(repo, "orchestrator", "bin", "Release", "net10.0", "baton.dll");
 var published = batonArg ?? FirstExisting(Path.Combine(repo, "artifacts", "publish", "baton", "baton"));
-var nativeAot = batonAotArg ?? FirstExisting(Path.Combine(repo, "artifacts", "publish", "baton-aot", "baton"));
+var readyToRun = batonR2rArg ?? FirstExisting(Path.Combine(repo, "artifacts", "publish", "baton-r2r", "baton"));
 if (agent is null || !File.Exists(agent) || !File.Exists(batonDll))
 {
     Console.Error.WriteLine("build first: `dotnet build -c Release` (or `dotnet cake --target=Publish`); no baton-agent or orchestrator/bin/Release/net10.0/baton.dll");
@@ -52,7 +54,7 @@ foreach (var (dir, module) in new[] { (pm2Dir, "pm2"), (conformance, "@grpc/grpc
     Console.Error.WriteLine($"{module} is not installed: run `npm ci` in {dir}");
     return 2;
 }
-var paths = new BenchPaths(repo, BenchPaths.Command(agent), BenchPaths.Command(batonDll), batonDll, published, nativeAot, pm2Dir);
+var paths = new BenchPaths(repo, BenchPaths.Command(agent), BenchPaths.Command(batonDll), batonDll, published, readyToRun, pm2Dir);
 
 // The whole run is bounded: on the budget, Ctrl+C or SIGTERM every await is cancelled and every
 // process the bench started (agents, their apps, server, xDS client, PM2) is killed on the way out.
@@ -70,7 +72,7 @@ using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Creat
 
 var clock = Stopwatch.StartNew();
 var machine = Machine.Describe();
-Console.WriteLine($"agent: {agent}; server: dotnet {batonDll}; published baton: {published ?? "(none)"}; NativeAOT baton: {nativeAot ?? "(none)"}; load {machine.LoadAverage}");
+Console.WriteLine($"agent: {agent}; server: dotnet {batonDll}; published baton: {published ?? "(none)"} ({(published is null ? "-" : BenchPaths.Kind(published))}); ReadyToRun baton to compare: {readyToRun ?? "(none)"}; load {machine.LoadAverage}");
 try
 {
     await using var cluster = await BenchCluster.StartAsync(paths, agentCount: 2, cancel.Token);

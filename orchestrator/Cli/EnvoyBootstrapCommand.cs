@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Net;
 using Baton.Orchestrator.Xds;
-using YamlDotNet.Serialization;
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.RepresentationModel;
 
 namespace Baton.Orchestrator.Cli;
 
@@ -18,7 +21,7 @@ public sealed record EnvoyBootstrapOptions(string NodeId, string XdsHost, int Xd
 /// YAML that makes an Envoy a Baton data plane. Self-contained (options record, renderer, thin argument
 /// hook) so the CLI can move to System.CommandLine without touching the rendering.
 /// </summary>
-public static class EnvoyBootstrapCommand
+public static partial class EnvoyBootstrapCommand
 {
     public const string Usage = "usage: baton envoy bootstrap --node NAME --xds HOST:PORT [--app APP ...] [--admin-port PORT]";
 
@@ -88,96 +91,174 @@ public static class EnvoyBootstrapCommand
     }
 
     /// <summary>The bootstrap as YAML, in the field names of envoy.config.bootstrap.v3.Bootstrap.</summary>
+    /// <remarks>
+    /// Built as a YamlDotNet node tree and written through its emitter, without the reflection serializer,
+    /// so `baton` can be a NativeAOT executable. Numbers and booleans are plain scalars; strings are quoted
+    /// where a YAML reader would otherwise take them for a number, a boolean or null.
+    /// </remarks>
     public static string Render(EnvoyBootstrapOptions options)
     {
-        var node = new Dictionary<string, object>
+        var node = new YamlMappingNode
         {
-            ["id"] = options.NodeId,
+            { "id", Text(options.NodeId) },
             // Envoy refuses CDS without a node cluster. Baton reads it as the apps the node sees ("*" = all),
             // and the metadata, when present, says the same as a list.
-            ["cluster"] = options.Apps.Count == 0 ? "*" : string.Join(",", options.Apps),
+            { "cluster", Text(options.Apps.Count == 0 ? "*" : string.Join(",", options.Apps)) },
         };
         if (options.Apps.Count > 0)
         {
-            node["metadata"] = new Dictionary<string, object> { [NodeView.AppsMetadataKey] = options.Apps.ToList() };
+            node.Add("metadata", new YamlMappingNode { { NodeView.AppsMetadataKey, new YamlSequenceNode(options.Apps.Select(Text)) } });
         }
 
-        var bootstrap = new Dictionary<string, object>
+        var bootstrap = new YamlMappingNode
         {
-            ["node"] = node,
-            ["dynamic_resources"] = new Dictionary<string, object>
+            { "node", node },
             {
-                ["ads_config"] = XdsApiConfigSource(),
-                ["lds_config"] = AdsConfigSource(),
-                ["cds_config"] = AdsConfigSource(),
+                "dynamic_resources", new YamlMappingNode
+                {
+                    { "ads_config", XdsApiConfigSource() },
+                    { "lds_config", AdsConfigSource() },
+                    { "cds_config", AdsConfigSource() },
+                }
             },
             // Clusters ask for load reports (lrs_server: self); Envoy sends them where the bootstrap says.
-            ["cluster_manager"] = new Dictionary<string, object> { ["load_stats_config"] = XdsApiConfigSource() },
-            ["static_resources"] = new Dictionary<string, object> { ["clusters"] = new[] { XdsCluster(options) } },
-            ["admin"] = new Dictionary<string, object>
+            { "cluster_manager", new YamlMappingNode { { "load_stats_config", XdsApiConfigSource() } } },
+            { "static_resources", new YamlMappingNode { { "clusters", new YamlSequenceNode(XdsCluster(options)) } } },
             {
-                // Loopback only: the admin interface has no authentication.
-                ["address"] = SocketAddress("127.0.0.1", options.AdminPort),
+                "admin", new YamlMappingNode
+                {
+                    // Loopback only: the admin interface has no authentication.
+                    { "address", SocketAddress("127.0.0.1", options.AdminPort) },
+                }
             },
         };
 
-        var yaml = new SerializerBuilder().WithQuotingNecessaryStrings().Build().Serialize(bootstrap);
-        return $"# Envoy bootstrap for Baton node '{options.NodeId}', made by `baton envoy bootstrap`.\n{yaml}";
+        using var yaml = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
+        yaml.Write($"# Envoy bootstrap for Baton node '{options.NodeId}', made by `baton envoy bootstrap`.\n");
+        var emitter = new Emitter(yaml);
+        emitter.Emit(new StreamStart());
+        emitter.Emit(new DocumentStart());
+        Emit(emitter, bootstrap);
+        emitter.Emit(new DocumentEnd(isImplicit: true));
+        emitter.Emit(new StreamEnd());
+        return yaml.ToString();
     }
 
-    private static Dictionary<string, object> XdsApiConfigSource() => new()
+    private static YamlMappingNode XdsApiConfigSource() => new()
     {
-        ["api_type"] = "GRPC",
-        ["transport_api_version"] = "V3",
-        ["grpc_services"] = new[]
+        { "api_type", "GRPC" },
+        { "transport_api_version", "V3" },
         {
-            new Dictionary<string, object> { ["envoy_grpc"] = new Dictionary<string, object> { ["cluster_name"] = XdsClusterName } },
+            "grpc_services", new YamlSequenceNode(
+                new YamlMappingNode { { "envoy_grpc", new YamlMappingNode { { "cluster_name", XdsClusterName } } } })
         },
         // The server keeps the node from the stream's first request.
-        ["set_node_on_first_message_only"] = true,
+        { "set_node_on_first_message_only", Boolean(true) },
     };
 
-    private static Dictionary<string, object> AdsConfigSource() => new()
+    private static YamlMappingNode AdsConfigSource() => new()
     {
-        ["ads"] = new Dictionary<string, object>(),
-        ["resource_api_version"] = "V3",
+        { "ads", new YamlMappingNode() },
+        { "resource_api_version", "V3" },
     };
 
-    private static Dictionary<string, object> XdsCluster(EnvoyBootstrapOptions options) => new()
+    private static YamlMappingNode XdsCluster(EnvoyBootstrapOptions options) => new()
     {
-        ["name"] = XdsClusterName,
+        { "name", XdsClusterName },
         // An IP needs no resolution; a host name is resolved and followed when it changes.
-        ["type"] = IPAddress.TryParse(options.XdsHost, out _) ? "STATIC" : "STRICT_DNS",
-        ["connect_timeout"] = "5s",
+        { "type", IPAddress.TryParse(options.XdsHost, out _) ? "STATIC" : "STRICT_DNS" },
+        { "connect_timeout", "5s" },
         // xDS is gRPC: HTTP/2 to the orchestrator.
-        ["typed_extension_protocol_options"] = new Dictionary<string, object>
         {
-            [Http2OptionsKey] = new Dictionary<string, object>
+            "typed_extension_protocol_options", new YamlMappingNode
             {
-                ["@type"] = "type.googleapis.com/" + Http2OptionsKey,
-                ["explicit_http_config"] = new Dictionary<string, object> { ["http2_protocol_options"] = new Dictionary<string, object>() },
-            },
-        },
-        ["load_assignment"] = new Dictionary<string, object>
-        {
-            ["cluster_name"] = XdsClusterName,
-            ["endpoints"] = new[]
-            {
-                new Dictionary<string, object>
                 {
-                    ["lb_endpoints"] = new[]
+                    Http2OptionsKey, new YamlMappingNode
                     {
-                        new Dictionary<string, object> { ["endpoint"] = new Dictionary<string, object> { ["address"] = SocketAddress(options.XdsHost, options.XdsPort) } },
-                    },
+                        { "@type", "type.googleapis.com/" + Http2OptionsKey },
+                        { "explicit_http_config", new YamlMappingNode { { "http2_protocol_options", new YamlMappingNode() } } },
+                    }
                 },
-            },
+            }
+        },
+        {
+            "load_assignment", new YamlMappingNode
+            {
+                { "cluster_name", XdsClusterName },
+                {
+                    "endpoints", new YamlSequenceNode(new YamlMappingNode
+                    {
+                        {
+                            "lb_endpoints", new YamlSequenceNode(
+                                new YamlMappingNode { { "endpoint", new YamlMappingNode { { "address", SocketAddress(options.XdsHost, options.XdsPort) } } } })
+                        },
+                    })
+                },
+            }
         },
     };
 
-    private static Dictionary<string, object> SocketAddress(string address, int port) => new()
+    private static YamlMappingNode SocketAddress(string address, int port) => new()
     {
-        ["socket_address"] = new Dictionary<string, object> { ["address"] = address, ["port_value"] = port },
+        { "socket_address", new YamlMappingNode { { "address", Text(address) }, { "port_value", Number(port) } } },
     };
+
+    /// <summary>A string from the user: quoted when a YAML reader would take it for another type.</summary>
+    private static YamlScalarNode Text(string value) =>
+        new(value) { Style = LooksLikeAnotherType(value) ? ScalarStyle.DoubleQuoted : ScalarStyle.Any };
+
+    private static YamlScalarNode Number(int value) =>
+        new(value.ToString(CultureInfo.InvariantCulture)) { Style = ScalarStyle.Plain };
+
+    private static YamlScalarNode Boolean(bool value) => new(value ? "true" : "false") { Style = ScalarStyle.Plain };
+
+    /// <summary>
+    /// Whether a plain scalar with this text would resolve to null, a boolean or a number under YAML 1.2's core
+    /// schema or YAML 1.1's types (yes/no/on/off, octal, base 60, ...), which some readers still apply.
+    /// </summary>
+    internal static bool LooksLikeAnotherType(string value) => value.Length == 0 || NonStringScalar().IsMatch(value);
+
+    [GeneratedRegex(
+        """
+        ^(?:~|null|Null|NULL
+        |y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
+        |[-+]?(?:0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(?::[0-5]?[0-9])*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?)
+        |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
+        )$
+        """,
+        RegexOptions.IgnorePatternWhitespace | RegexOptions.CultureInvariant)]
+    private static partial Regex NonStringScalar();
+
+    /// <summary>Writes a node tree as emitter events: block style, no tags, no anchors.</summary>
+    private static void Emit(IEmitter emitter, YamlNode node)
+    {
+        switch (node)
+        {
+            case YamlScalarNode scalar:
+                emitter.Emit(new Scalar(AnchorName.Empty, TagName.Empty, scalar.Value ?? string.Empty, scalar.Style, isPlainImplicit: true, isQuotedImplicit: true));
+                break;
+            case YamlSequenceNode sequence:
+                emitter.Emit(new SequenceStart(AnchorName.Empty, TagName.Empty, isImplicit: true, SequenceStyle.Any));
+                foreach (var item in sequence.Children)
+                {
+                    Emit(emitter, item);
+                }
+                emitter.Emit(new SequenceEnd());
+                break;
+            case YamlMappingNode mapping:
+                emitter.Emit(new MappingStart(AnchorName.Empty, TagName.Empty, isImplicit: true, MappingStyle.Any));
+                foreach (var (key, value) in mapping.Children)
+                {
+                    Emit(emitter, key);
+                    Emit(emitter, value);
+                }
+                emitter.Emit(new MappingEnd());
+                break;
+            default:
+                throw new ArgumentException($"unexpected YAML node {node.NodeType}", nameof(node));
+        }
+    }
 
     private static (string Host, int Port) ParseHostPort(string value)
     {
