@@ -41,6 +41,9 @@ internal static class AgentHost
         builder.WebHost.ConfigureKestrel(k => k.ConfigureAgentListener(options));
 
         var services = builder.Services;
+        // Long-lived streams (ADS, event watches, log follows) would hold a graceful shutdown for the
+        // default 30 s; their clients reconnect anyway, so a restart should not wait on them.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(AgentRun.Begin(TimeProvider.System));

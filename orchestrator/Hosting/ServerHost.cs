@@ -46,6 +46,9 @@ public static class ServerHost
         });
 
         var services = builder.Services;
+        // Long-lived streams (ADS, event watches, log follows) would hold a graceful shutdown for the
+        // default 30 s; their clients reconnect anyway, so a restart should not wait on them.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         services.AddSingleton(store);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IAgentInventoryStore, StoreAgentInventory>();
