@@ -38,8 +38,12 @@ public static class DeployActionCommand
         {
             var app = parseResult.GetRequiredValue(appArgument);
             var deploy = await call(session.Client, new DeployActionRequest { App = app }, cancellationToken);
-            var what = $"{DeployRendering.Title(deploy)}: {DeployRendering.Phase(deploy.Phase)}";
-            await session.Out.WriteLineAsync(deploy.Message.Length > 0 ? $"{what} ({deploy.Message})" : what);
+            // An app never deployed has no deploy to describe: the server's message is the whole answer.
+            var what = deploy.Id.Length == 0 ? "" : $"{DeployRendering.Title(deploy)}: {DeployRendering.Phase(deploy.Phase)}";
+            await session.Out.WriteLineAsync(
+                what.Length == 0 ? $"{app}: {deploy.Message}"
+                : deploy.Message.Length > 0 ? $"{what} ({deploy.Message})"
+                : what);
             if (watchOption is not null && parseResult.GetValue(watchOption))
                 return await DeployWatcher.FollowToEndAsync(session, app, deploy, cancellationToken);
             return ExitCodes.Ok;
