@@ -28,7 +28,12 @@ internal static class AgentHost
         // Start-up allocates several MB that are garbage once the host listens, and the GC would
         // keep those pages committed; one aggressive collection hands them back to the OS, so an
         // idle agent costs its host what it uses rather than what it once touched.
-        app.Lifetime.ApplicationStarted.Register(() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true));
+        // glibc keeps what start-up's native allocations freed in its arenas; trimming hands it back too.
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            Native.Libc.malloc_trim(0);
+        });
         await app.RunAsync(cancel);
         return 0;
     }

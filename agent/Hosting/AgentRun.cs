@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace Baton.Agent.Hosting;
 
 /// <summary>
@@ -9,7 +7,9 @@ namespace Baton.Agent.Hosting;
 /// </summary>
 internal sealed record AgentRun(string RunId, DateTimeOffset StartedAt)
 {
-    public static AgentRun Begin(TimeProvider time) => new(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), time.GetUtcNow());
+    // Unique, not secret: Guid's random bytes come from the OS directly, where RandomNumberGenerator
+    // would load OpenSSL's libcrypto (~3.4 MB resident) into an agent that otherwise never needs it.
+    public static AgentRun Begin(TimeProvider time) => new(Guid.NewGuid().ToString("N")[..16], time.GetUtcNow());
 
     public TimeSpan Uptime(TimeProvider time) => time.GetUtcNow() - StartedAt;
 }

@@ -131,6 +131,10 @@ internal static unsafe partial class Libc
     [LibraryImport(LibName)]
     public static partial int getuid();
 
+    /// <summary>Returns free memory at the top of glibc's heaps (and unused arenas) to the kernel.</summary>
+    [LibraryImport(LibName)]
+    public static partial int malloc_trim(nuint pad);
+
     [LibraryImport(LibName)]
     public static partial long sysconf(int name);
 

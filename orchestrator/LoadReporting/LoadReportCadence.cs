@@ -4,7 +4,7 @@ namespace Baton.Orchestrator.LoadReporting;
 /// How often data planes are asked to report. Normally every <see cref="LoadReportingOptions.ReportInterval"/>;
 /// while something waits on fresh reports (a release draining), every
 /// <see cref="LoadReportingOptions.FastReportInterval"/>, so "no request in flight" is known in
-/// a tenth of the time. LRS lets the server change the interval on an open stream at any moment.
+/// a fraction of the time. LRS lets the server change the interval on an open stream at any moment.
 /// </summary>
 public sealed class LoadReportCadence(LoadReportingOptions options)
 {

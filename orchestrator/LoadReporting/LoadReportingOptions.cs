@@ -6,7 +6,7 @@ public sealed class LoadReportingOptions
     public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The interval while a drain waits on fresh reports.</summary>
-    public TimeSpan FastReportInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan FastReportInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>How long reports are kept; the longest analysis window a spec may use.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromMinutes(15);

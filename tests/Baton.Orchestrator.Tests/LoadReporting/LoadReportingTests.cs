@@ -173,7 +173,7 @@ public sealed class LoadReportingTests : IAsyncLifetime
         using (_store.ReportFaster())
         {
             Assert.True(await a.ResponseStream.MoveNext(CancellationToken.None));
-            Assert.Equal(TimeSpan.FromMilliseconds(100), a.ResponseStream.Current.LoadReportingInterval.ToTimeSpan());
+            Assert.Equal(TimeSpan.FromMilliseconds(50), a.ResponseStream.Current.LoadReportingInterval.ToTimeSpan());
             Assert.True(a.ResponseStream.Current.SendAllClusters);
         }
 
