@@ -23,6 +23,7 @@ internal sealed class DeployRunner
     private readonly IReadOnlyList<StepSpec> _steps;
     private DesiredAppState _desired;
     private int _lastDataPlanes = -1;
+    private static readonly TimeSpan DrainCheckInterval = TimeSpan.FromMilliseconds(20);
 
     public DeployRunner(DeployRecord record, AppSpec spec, DesiredAppState desired, DeployServices services)
     {
@@ -467,7 +468,8 @@ internal sealed class DeployRunner
                 Deploy.Message = $"drain timeout ({_timings.DrainTimeout.TotalSeconds:0.#} s) reached";
                 break;
             }
-            await WaitAsync(_s.PollInterval, ct);
+            // The check reads memory only, and reports now arrive every 50 ms: look as often.
+            await WaitAsync(DrainCheckInterval, ct);
         }
         await TransitionAsync(DeployPhase.Retiring, ct);
     }
