@@ -34,7 +34,8 @@ internal sealed class TcpCutter : IAsyncDisposable
             _cut = true;
             foreach (var (inbound, outbound) in _pairs)
             {
-                inbound.Client.LingerState = new LingerOption(true, 0);
+                // A pair whose peer already closed has been disposed by its pump (Client is then null).
+                if (inbound.Client is { } socket) socket.LingerState = new LingerOption(true, 0);
                 inbound.Dispose();
                 outbound.Dispose();
             }
