@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Baton.Bench.Deploy;
+namespace Baton.Bench.Shared;
 
 /// <summary>What the benchmark reads from /proc and the few signals it sends.</summary>
 internal static partial class ProcFs

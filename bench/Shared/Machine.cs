@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Baton.Bench.Agent;
+namespace Baton.Bench.Shared;
 
 /// <summary>The machine a run was measured on, as the report states it.</summary>
 internal sealed record Machine(int Cores, double MemoryGiB, string CpuModel, string Kernel, string DotNet, string Node, string LoadAverage)

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Baton.Bench.Deploy;
+namespace Baton.Bench.Shared;
 
 internal static class Ports
 {
