@@ -1,3 +1,4 @@
+using Baton.Orchestrator.Deploys;
 using Baton.Protos.Orchestrator.V1;
 using Grpc.Core;
 
