@@ -249,6 +249,19 @@ internal abstract class AdsStream
         return false;
     }
 
+    /// <summary>
+    /// The part of ACK/NACK handling both protocols share: a request answering the response still
+    /// outstanding for its type is its ACK (no error detail) or NACK. False when the nonce is not
+    /// that response's: what a stale nonce means differs between SotW and delta.
+    /// </summary>
+    protected bool TryAnswerOutstanding(TypeState state, string nonce, Google.Rpc.Status? error, bool fullState)
+    {
+        if (state.Outstanding is not { } outstanding || outstanding.Nonce != nonce) return false;
+        if (error is not null) RecordNack(state, outstanding, error);
+        else RecordAck(state, outstanding, fullState);
+        return true;
+    }
+
     protected void RecordAck(TypeState state, OutstandingResponse response, bool fullState)
     {
         var latency = Time.GetElapsedTime(response.SentTimestamp);

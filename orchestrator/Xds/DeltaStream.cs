@@ -34,16 +34,8 @@ internal sealed class DeltaStream : AdsStream
             }
             if (!string.IsNullOrEmpty(request.ResponseNonce))
             {
-                if (state.Outstanding is { } outstanding && outstanding.Nonce == request.ResponseNonce)
+                if (TryAnswerOutstanding(state, request.ResponseNonce, request.ErrorDetail, fullState: false))
                 {
-                    if (request.ErrorDetail is { } error)
-                    {
-                        RecordNack(state, outstanding, error);
-                    }
-                    else
-                    {
-                        RecordAck(state, outstanding, fullState: false);
-                    }
                     ackStateMoved = true;
                 }
                 else

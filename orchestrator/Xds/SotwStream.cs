@@ -36,16 +36,8 @@ internal sealed class SotwStream : AdsStream
             }
             if (!string.IsNullOrEmpty(request.ResponseNonce))
             {
-                if (state.Outstanding is { } outstanding && outstanding.Nonce == request.ResponseNonce)
+                if (TryAnswerOutstanding(state, request.ResponseNonce, request.ErrorDetail, fullState: true))
                 {
-                    if (request.ErrorDetail is { } error)
-                    {
-                        RecordNack(state, outstanding, error);
-                    }
-                    else
-                    {
-                        RecordAck(state, outstanding, fullState: true);
-                    }
                     ackStateMoved = true;
                 }
                 else if (request.ResponseNonce != state.LastNonce)
