@@ -19,4 +19,12 @@ public sealed class AppResources
 
     public IReadOnlyDictionary<string, CachedResource> Of(string typeUrl) =>
         ByType.TryGetValue(typeUrl, out var resources) ? resources : None;
+
+    /// <summary>True when <paramref name="other"/> holds the very same resource objects (the builder reuses unchanged ones).</summary>
+    public bool SameResourcesAs(AppResources? other) =>
+        other is not null
+        && ByType.Count == other.ByType.Count
+        && ByType.All(t => other.ByType.TryGetValue(t.Key, out var theirs)
+            && t.Value.Count == theirs.Count
+            && t.Value.All(r => theirs.TryGetValue(r.Key, out var resource) && ReferenceEquals(resource, r.Value)));
 }

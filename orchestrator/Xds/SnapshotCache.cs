@@ -19,6 +19,7 @@ public sealed class SnapshotCache
     public XdsSnapshot Current => Volatile.Read(ref _current);
 
     /// <exception cref="ArgumentException">The routing is invalid; the snapshot is unchanged.</exception>
+    /// <returns>The new snapshot, or the current one when the app's resources did not change.</returns>
     public XdsSnapshot SetApp(AppRouting app)
     {
         AppRoutingValidator.Validate(app);
@@ -28,6 +29,8 @@ public sealed class SnapshotCache
             var generation = current.Generation + 1;
             var previous = current.Apps.GetValueOrDefault(app.Name);
             var resources = _builder.Build(app, previous, generation);
+            // Reconcilers re-state routing that has not changed; that must not wake every stream.
+            if (resources.SameResourcesAs(previous)) return current;
             var next = new XdsSnapshot(generation, current.Apps.SetItem(app.Name, resources));
             Volatile.Write(ref _current, next);
             return next;

@@ -20,8 +20,8 @@ internal sealed class XdsPublisher : IXdsPublisher, IXdsMonitor, IStreamObserver
 
     public void SetApp(AppRouting app)
     {
-        _cache.SetApp(app);
-        _streams.WakeAll();
+        var before = _cache.Current;
+        if (!ReferenceEquals(_cache.SetApp(app), before)) _streams.WakeAll();
     }
 
     public void RemoveApp(string name)
