@@ -27,8 +27,8 @@ public sealed class AgentProcess : IAsyncDisposable
     }
 
     public string DataDir { get; }
-    public int ListenPort { get; }
-    public int MetricsPort { get; } = FreePort();
+    public int ListenPort { get; private set; }
+    public int MetricsPort { get; private set; } = FreePort();
     public int PortRangeStart { get; }
     public int PortRangeEnd { get; }
     public int Pid => _process?.Id ?? 0;
@@ -45,7 +45,23 @@ public sealed class AgentProcess : IAsyncDisposable
         var slice = Interlocked.Add(ref s_nextRange, portCount) - portCount;
         var start = 20000 + ((Environment.ProcessId % 12) * 1000 + slice) % 12000;
         var agent = new AgentProcess(dataDir, FreePort(), start, start + portCount - 1, extraArgs ?? []);
-        await agent.StartProcessAsync();
+        // A port free when asked can be taken by a parallel test before the agent binds it: the
+        // agent then exits with "address already in use", and the start is tried on fresh ports.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await agent.StartProcessAsync();
+                break;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && agent.Output.ToString().Contains("address already in use", StringComparison.Ordinal))
+            {
+                agent.Kill();
+                agent.ListenPort = FreePort();
+                agent.MetricsPort = FreePort();
+                lock (agent.Output) agent.Output.Clear();
+            }
+        }
         return agent;
     }
 
