@@ -1,0 +1,2 @@
+// Placeholder until the hosting lands: see proxy/Hosting.
+return 0;
