@@ -129,6 +129,34 @@ public sealed class AppSpecLoaderTests
     }
 
     [Fact]
+    public void The_quickstart_spec_loads_as_the_hello_app_documents_it()
+    {
+        // Copied next to the test assembly by the csproj: the spec the quickstart and the HTTP benchmark apply.
+        var path = Path.Combine(AppContext.BaseDirectory, "examples", "hello.yaml");
+        var loaded = AppSpecLoader.Load(File.ReadAllText(path), "examples/hello/hello.yaml");
+        var spec = loaded.Spec;
+
+        Assert.Empty(loaded.Notes);
+        Assert.Equal("hello", spec.Name);
+        Assert.Equal("node", spec.Command);
+        Assert.Equal(["server.js"], spec.Args);
+        Assert.Equal("http", spec.Routing.Protocol);
+        Assert.Equal(8080u, spec.Routing.PublicPort);
+        Assert.Equal("http", spec.Readiness.Type);
+        Assert.Equal("/healthz", spec.Readiness.Path);
+        Assert.Equal("SIGTERM", spec.Stop.Signal);
+        Assert.Equal(
+        [
+            new StepSpec { Weight = 10, PauseMs = 2_000 },
+            new StepSpec { Weight = 50, PauseMs = 2_000 },
+            new StepSpec { Weight = 100 },
+        ], spec.Strategy.Steps);
+        Assert.Equal(0.01, spec.Strategy.Analysis.MaxErrorRate, 6);
+        Assert.Equal(10_000u, spec.Strategy.DrainTimeoutMs);
+        Assert.Equal(20_000u, spec.Strategy.ReadyDeadlineMs);
+    }
+
+    [Fact]
     public void A_minimal_spec_gets_every_default()
     {
         var spec = AppSpecLoader.Load(With(), "web.yaml").Spec;
