@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Baton.Bench.Deploy;
+namespace Baton.Bench.Shared;
 
 /// <summary>
 /// A process the benchmark started: output kept (the last lines, for error messages), stdin open

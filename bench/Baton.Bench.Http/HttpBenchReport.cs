@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+
+namespace Baton.Bench.Http;
+
+/// <summary>Turns one run into the "baton-proxy and PM2 reload (issue 5)" section of docs/benchmarks.md.</summary>
+internal sealed class HttpBenchReport(
+    IReadOnlyList<SwitchResult> switches, OverheadResult overhead, Machine machine, string pm2Version, string heyVersion,
+    string arguments, bool batonMeasured, string loadAfter, TimeSpan elapsed)
+{
+    public const string SectionHeading = "## baton-proxy and PM2 reload (issue 5)";
+    private const double ProxyP99OverheadTargetMs = 1;
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public string ToMarkdown()
+    {
+        var md = new StringBuilder();
+        md.AppendLine(SectionHeading);
+        md.AppendLine();
+        md.AppendLine("Written by `bench/Baton.Bench.Http` on every run (`--no-docs` leaves it alone).");
+        md.AppendLine();
+        md.AppendLine("| | |");
+        md.AppendLine("|---|---|");
+        md.AppendLine(Inv, $"| machine | {machine.Cores} cores (`nproc`), {machine.MemoryGiB:0.0} GiB RAM, CPU \"{machine.CpuModel}\", Linux {machine.Kernel} |");
+        md.AppendLine(Inv, $"| runtime | .NET {machine.DotNet} (bench), Node {machine.Node}, PM2 {pm2Version}, hey {heyVersion} (Debian) |");
+        md.AppendLine(Inv, $"| date | {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {elapsed.TotalSeconds:0} s for the whole bench |");
+        md.AppendLine(Inv, $"| command | `dotnet run -c Release --project bench/Baton.Bench.Http{(arguments.Length > 0 ? " -- " + arguments : "")}` (what `dotnet cake --target=Bench` runs, after publishing `baton`, `baton-agent` and `baton-proxy`) |");
+        md.AppendLine(Inv, $"| load average (1/5/15 min) | {machine.LoadAverage} at the start, {loadAfter} at the end: the 2 cores are shared with other engineers' builds and tests, and hey, the app and the supervisors share them too |");
+        if (!batonMeasured)
+            md.AppendLine("| Baton | **not measured in this run** (`--only pm2`): the Baton columns are empty, and so are the targets that need them |");
+        md.AppendLine();
+
+        md.AppendLine("### v1 → v2 under load: PM2 cluster reload vs Baton deploy through baton-proxy");
+        md.AppendLine();
+        md.AppendLine(string.Create(Inv, $"The app is [`examples/hello`](../examples/hello) (dependency-free Node HTTP server; on SIGTERM/SIGINT it stops accepting, finishes in-flight requests, closes keep-alive connections after their response, exits). Every scenario starts fresh: ")
+            + "**PM2**: a daemon with its own `PM2_HOME`, `pm2 start server.js -i 2` (cluster mode: the daemon is the master and hands connections to 2 workers); the switch copies v2's files over the app's and runs `pm2 reload hello`. "
+            + "**Baton**: `baton server`, one `baton-agent`, `baton apply -f examples/hello/hello.yaml` (2 instances, HTTP readiness on `/healthz`, steps 10 % → 50 % → 100 % with 2 s pauses and error-rate analysis; its `public_port` moved to a free port), `baton deploy hello --artifact hello-v1.tar.gz --watch`, then `baton-proxy --xds … --node bench-proxy --apps hello --listen-address 127.0.0.1`; the load goes through the proxy; the switch is `baton deploy hello --artifact hello-v2.tar.gz --watch`. "
+            + string.Create(Inv, $"The load (hey, loopback) starts {SwitchScenario.LeadIn.TotalSeconds:0} s before the switch. **Failed** = connection errors (requests asked for minus hey's CSV rows: refused, reset, timed out after 10 s) + non-2xx answers. **p99 during the switch** = over the answered requests that started between the switch command's start and its end. **Switch took** = that command's duration (Baton's includes the canary's 4 s of pauses; PM2 has none). **Serving after** = what answers `GET /` once the load is over. RSS is read after the load."));
+        md.AppendLine();
+        foreach (var scenario in SwitchScenario.All)
+        {
+            var pm2 = switches.FirstOrDefault(s => s.Scenario == scenario && s.Side == Pm2Side.Name);
+            var baton = switches.FirstOrDefault(s => s.Scenario == scenario && s.Side == BatonSide.Name);
+            if (pm2 is null && baton is null) continue;
+            md.AppendLine(Inv, $"**({scenario.Key}) {scenario.Title}** — {scenario.Load.Describe()}{(scenario.BrokenV2 ? "; v2 is v2's code with `HELLO_CRASH_ON_START=1` set in it (exits 1 at start)" : "")}");
+            md.AppendLine();
+            md.AppendLine("| figure | PM2 | Baton | Baton / PM2 |");
+            md.AppendLine("|---|---:|---:|---:|");
+            Row(md, "requests", pm2, baton, s => s.Load.Requested, Count);
+            Row(md, "**failed**", pm2, baton, s => s.Load.Failed, v => $"**{Count(v)}**");
+            Row(md, "…connection errors", pm2, baton, s => s.Load.ConnectionErrors, Count);
+            Row(md, "…non-2xx answers", pm2, baton, s => s.Load.Non2xx, Count);
+            Row(md, "answered requests started during the switch", pm2, baton, s => s.DuringSwitch.Count, Count, ratio: false);
+            Row(md, "p99 latency during the switch", pm2, baton, s => s.P99DuringSwitchMs, Ms);
+            Row(md, "p99 latency, whole run", pm2, baton, s => LoadRun.Percentile(s.Load.Answered, 99), Ms);
+            Row(md, "switch took", pm2, baton, s => s.SwitchMs, Ms);
+            Text(md, "switch command", pm2, baton, s => $"exit {s.Switch.ExitCode}{(s.SwitchInsideLoad ? "" : " (ended after the load: window cut short)")}");
+            Text(md, "serving after", pm2, baton, s => s.ServingAfter);
+            Row(md, "supervisor RSS (PM2 daemon / baton-agent)", pm2, baton, s => s.Rss[0].Bytes, Mb);
+            Row(md, "baton-proxy RSS", pm2, baton, s => s.Rss.FirstOrDefault(r => r.Process == "baton-proxy")?.Bytes ?? double.NaN, Mb, ratio: false);
+            Row(md, "baton server RSS (control plane, may run elsewhere)", pm2, baton, s => s.Rss.FirstOrDefault(r => r.Process.StartsWith("baton server", StringComparison.Ordinal))?.Bytes ?? double.NaN, Mb, ratio: false);
+            md.AppendLine();
+        }
+
+        md.AppendLine("### baton-proxy overhead");
+        md.AppendLine();
+        md.AppendLine(Inv, $"hey for {ProxyOverhead.Duration.TotalSeconds:0} s each, keep-alive, `GET /` of hello v1, one instance; direct = {overhead.DirectTarget}. Max throughput: `-c {ProxyOverhead.Workers}`, no rate limit. Fixed rate: `-c {ProxyOverhead.Workers} -q {ProxyOverhead.RatePerWorker}` = {ProxyOverhead.Workers * ProxyOverhead.RatePerWorker} requests/s (hey's `-q` is per worker). Latencies from hey's summary (0.1 ms resolution).");
+        md.AppendLine();
+        md.AppendLine("| figure | direct | through baton-proxy | proxy − direct | proxy / direct |");
+        md.AppendLine("|---|---:|---:|---:|---:|");
+        OverheadRow(md, "max throughput (requests/s)", overhead.DirectMax.RequestsPerSecond, overhead.ProxyMax?.RequestsPerSecond, v => v.ToString("#,0", Inv));
+        OverheadRow(md, "…p99 at max throughput", overhead.DirectMax.P99Ms, overhead.ProxyMax?.P99Ms, Ms);
+        OverheadRow(md, "…failed", overhead.DirectMax.Failed, overhead.ProxyMax?.Failed, Count);
+        OverheadRow(md, $"p50 at {ProxyOverhead.Workers * ProxyOverhead.RatePerWorker} requests/s", overhead.DirectAtRate.P50Ms, overhead.ProxyAtRate?.P50Ms, Ms);
+        OverheadRow(md, $"**p99 at {ProxyOverhead.Workers * ProxyOverhead.RatePerWorker} requests/s**", overhead.DirectAtRate.P99Ms, overhead.ProxyAtRate?.P99Ms, Ms);
+        OverheadRow(md, "…failed", overhead.DirectAtRate.Failed, overhead.ProxyAtRate?.Failed, Count);
+        md.AppendLine();
+
+        md.AppendLine("### Targets");
+        md.AppendLine();
+        md.AppendLine("| target | result |");
+        md.AppendLine("|---|---|");
+        foreach (var scenario in SwitchScenario.All)
+        {
+            var pm2 = switches.FirstOrDefault(s => s.Scenario == scenario && s.Side == Pm2Side.Name);
+            var baton = switches.FirstOrDefault(s => s.Scenario == scenario && s.Side == BatonSide.Name);
+            if (pm2 is null) continue;
+            var verdict = pm2.Load.Failed == 0 ? $"PM2 failed none: no target ({(baton is null ? "Baton not measured" : $"Baton {Count(baton.Load.Failed)} failed")})"
+                : baton is null ? $"**not measured** (PM2 failed {Count(pm2.Load.Failed)}; Baton not run)"
+                : baton.Load.Failed == 0 ? $"**pass**: Baton 0 failed, PM2 {Count(pm2.Load.Failed)}"
+                : $"**fail**: Baton {Count(baton.Load.Failed)} failed, PM2 {Count(pm2.Load.Failed)}";
+            md.AppendLine(Inv, $"| ({scenario.Key}) {scenario.Title}: 0 failed requests wherever PM2 fails any | {verdict} |");
+        }
+        var p99Overhead = overhead.ProxyAtRate is null ? double.NaN : overhead.ProxyAtRate.P99Ms - overhead.DirectAtRate.P99Ms;
+        md.AppendLine(Inv, $"| proxy p99 overhead ≤ {ProxyP99OverheadTargetMs:0} ms at {ProxyOverhead.Workers * ProxyOverhead.RatePerWorker} requests/s | {(double.IsNaN(p99Overhead) ? "**not measured** (no baton-proxy in this run)" : p99Overhead <= ProxyP99OverheadTargetMs ? $"**pass**: +{Ms(p99Overhead)}" : $"**fail**: +{Ms(p99Overhead)}")} |");
+        return md.ToString();
+    }
+
+    private static void Row(StringBuilder md, string label, SwitchResult? pm2, SwitchResult? baton, Func<SwitchResult, double> figure, Func<double, string> format, bool ratio = true)
+    {
+        var p = pm2 is null ? double.NaN : figure(pm2);
+        var b = baton is null ? double.NaN : figure(baton);
+        var r = !ratio || double.IsNaN(p) || double.IsNaN(b) || p == 0 ? "" : (b / p).ToString("0.00", Inv);
+        md.AppendLine(Inv, $"| {label} | {(double.IsNaN(p) ? "" : format(p))} | {(double.IsNaN(b) ? "" : format(b))} | {r} |");
+    }
+
+    private static void Text(StringBuilder md, string label, SwitchResult? pm2, SwitchResult? baton, Func<SwitchResult, string> figure) =>
+        md.AppendLine(Inv, $"| {label} | {(pm2 is null ? "" : figure(pm2))} | {(baton is null ? "" : figure(baton))} | |");
+
+    private static void OverheadRow(StringBuilder md, string label, double direct, double? proxy, Func<double, string> format)
+    {
+        var p = proxy ?? double.NaN;
+        var diff = double.IsNaN(p) ? "" : (p - direct >= 0 ? "+" : "−") + format(Math.Abs(p - direct));
+        var ratio = double.IsNaN(p) || direct == 0 ? "" : (p / direct).ToString("0.00", Inv);
+        md.AppendLine(Inv, $"| {label} | {format(direct)} | {(double.IsNaN(p) ? "not measured" : format(p))} | {diff} | {ratio} |");
+    }
+
+    private static string Count(double v) => v.ToString("#,0", Inv);
+
+    private static string Mb(double bytes) => (bytes / 1_000_000).ToString("0.0", Inv) + " MB";
+
+    private static string Ms(double ms) => double.IsNaN(ms) ? "–" : ms < 10 ? ms.ToString("0.0", Inv) + " ms" : ms.ToString("#,0", Inv) + " ms";
+
+    /// <summary>Replaces the section (up to the next "## " heading) in <paramref name="path"/>, or appends it.</summary>
+    public static void WriteSection(string path, string section)
+    {
+        var existing = File.ReadAllText(path);
+        var start = existing.IndexOf(SectionHeading + "\n", StringComparison.Ordinal);
+        string updated;
+        if (start < 0)
+        {
+            updated = existing.TrimEnd() + "\n\n" + section;
+        }
+        else
+        {
+            var next = existing.IndexOf("\n## ", start + SectionHeading.Length, StringComparison.Ordinal);
+            var rest = next < 0 ? "" : existing[(next + 1)..];
+            updated = existing[..start] + section + (rest.Length > 0 ? "\n" + rest : "");
+        }
+        File.WriteAllText(path, updated.TrimEnd() + "\n");
+    }
+}
