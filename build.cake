@@ -140,13 +140,28 @@ Task("Publish")
     };
     CleanDirectory(batonSettings.OutputDirectory);
     DotNetPublish("./orchestrator/Baton.Orchestrator.csproj", batonSettings);
+
+    // `baton-proxy`, the built-in data plane, published like the agent (a per-host process whose
+    // memory counts): NativeAOT where Cake can, framework-dependent otherwise.
+    var proxySettings = new DotNetPublishSettings
+    {
+        Configuration = configuration,
+        OutputDirectory = publishDir.Combine("baton-proxy"),
+        Runtime = nativeAot ? System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier : null,
+        MSBuildSettings = new DotNetMSBuildSettings().WithProperty("PublishAot", nativeAot ? "true" : "false"),
+    };
+    CleanDirectory(proxySettings.OutputDirectory);
+    DotNetPublish("./proxy/Host/Baton.Proxy.Host.csproj", proxySettings);
 });
+
+bool OnPath(string program) =>
+    (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => System.IO.File.Exists(System.IO.Path.Combine(d, program)));
 
 Task("Bench")
     .IsDependentOn("Publish")
     .Does(() =>
 {
-    // PM2, pinned in bench/pm2/package-lock.json, is the agent benchmark's baseline.
+    // PM2, pinned in bench/pm2/package-lock.json, is the baseline of the agent, deploy and HTTP benchmarks.
     var exit = StartProcess("npm", new ProcessSettings { Arguments = "ci --no-audit --no-fund", WorkingDirectory = "./bench/pm2" });
     if (exit != 0) throw new Exception($"npm ci failed in bench/pm2 (exit {exit})");
 
@@ -172,7 +187,28 @@ Task("Bench")
     var deployBenchExit = StartProcess("dotnet", new ProcessSettings { Arguments = deployBenchArgs, Timeout = 330_000 });
     if (deployBenchExit != 0) throw new Exception($"Baton.Bench.Deploy failed (exit {deployBenchExit})");
 
-    foreach (var project in GetFiles("./bench/**/*.csproj").Where(p => p.FullPath != agentBench.FullPath && p.FullPath != deployBench.FullPath))
+    // Issue 5's HTTP bench: hello v1 → v2 under load, PM2 cluster reload vs Baton through baton-proxy.
+    // Its load generator is Debian's `hey`: installed here when missing and Cake runs as root (as
+    // .ci/run installs its packages), else the bench itself says how to install it.
+    if (!OnPath("hey") && Environment.UserName == "root")
+    {
+        Information("installing hey (apt-get install -y hey) for bench/Baton.Bench.Http");
+        if (StartProcess("apt-get", new ProcessSettings { Arguments = "update -qq" }) != 0
+            || StartProcess("apt-get", new ProcessSettings { Arguments = "install -y -qq hey", EnvironmentVariables = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" } }) != 0)
+            throw new Exception("apt-get install -y hey failed");
+    }
+    var httpBench = MakeAbsolute(File("./bench/Baton.Bench.Http/Baton.Bench.Http.csproj"));
+    var httpBenchArgs = new ProcessArgumentBuilder()
+        .Append("run").Append("-c").Append(configuration).Append("--project").AppendQuoted(httpBench.FullPath).Append("--")
+        .Append("--baton").AppendQuoted(publishDir.Combine("baton").CombineWithFilePath("baton").FullPath)
+        .Append("--agent").AppendQuoted(System.IO.File.Exists(agentPublished.FullPath) ? agentPublished.FullPath : publishDir.Combine("baton-agent").CombineWithFilePath("baton-agent.dll").FullPath)
+        .Append("--proxy").AppendQuoted(publishDir.Combine("baton-proxy").CombineWithFilePath("baton-proxy").FullPath)
+        .Append("--budget-seconds").Append("300");
+    // The bench bounds itself and kills everything it started; the timeout here is the last resort.
+    var httpBenchExit = StartProcess("dotnet", new ProcessSettings { Arguments = httpBenchArgs, Timeout = 420_000 });
+    if (httpBenchExit != 0) throw new Exception($"Baton.Bench.Http failed (exit {httpBenchExit})");
+
+    foreach (var project in GetFiles("./bench/**/*.csproj").Where(p => p.FullPath != agentBench.FullPath && p.FullPath != deployBench.FullPath && p.FullPath != httpBench.FullPath))
     {
         DotNetRun(project.FullPath, new DotNetRunSettings { Configuration = "Release", NoRestore = true, NoBuild = false });
     }

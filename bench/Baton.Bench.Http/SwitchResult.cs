@@ -13,6 +13,7 @@ internal sealed record SwitchResult(
     LoadRun Load,
     double SwitchStartMs,
     double SwitchEndMs,
+    double LoadEndMs,
     CommandResult Switch,
     string ServingAfter,
     IReadOnlyList<RssFigure> Rss)
@@ -23,6 +24,6 @@ internal sealed record SwitchResult(
 
     public double P99DuringSwitchMs => LoadRun.Percentile(DuringSwitch, 99);
 
-    /// <summary>Whether the switch ended before the load did (else the window is cut short at the load's end).</summary>
-    public bool SwitchInsideLoad => SwitchEndMs <= Load.SpanMs;
+    /// <summary>Whether the switch ended before hey did (else the window is cut short at the load's end).</summary>
+    public bool SwitchInsideLoad => SwitchEndMs <= LoadEndMs;
 }

@@ -22,8 +22,9 @@ internal static class SwitchRunner
         Console.WriteLine($"    switch took {switched.Elapsed.TotalMilliseconds:0} ms, exit {switched.ExitCode}");
 
         var run = await load;
+        var loadEndMs = clock.Elapsed.TotalMilliseconds - loadStartedMs;
         var servingAfter = await HelloProbe.WhoAnswersAsync(url, cancel);
-        var result = new SwitchResult(side, scenario, run, switchStartMs, switchEndMs, switched, servingAfter, rss());
+        var result = new SwitchResult(side, scenario, run, switchStartMs, switchEndMs, loadEndMs, switched, servingAfter, rss());
         Console.WriteLine($"    {run.Requested} requests, {run.Failed} failed ({run.ConnectionErrors} connection errors, {run.Non2xx} non-2xx); p99 during the switch {result.P99DuringSwitchMs:0.0} ms; serving after: {servingAfter}");
         return result;
     }
