@@ -1,7 +1,6 @@
 using Baton.Proxy.Hosting;
 using Baton.Proxy.LoadReporting;
 using Baton.Proxy.Xds;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Baton.Proxy.Tests.Support;
 
@@ -10,13 +9,15 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
 {
     private readonly AdsClient _ads;
     private readonly LoadReportingClient _lrs;
+    private readonly ErrorRecordingLogger<AdsClient> _adsLog = new();
+    private readonly ErrorRecordingLogger<LoadReportingClient> _lrsLog = new();
 
     private ProxyUnderTest(ProxyOptions options, RecordingApplier applier)
     {
         Options = options;
         Applier = applier;
-        _ads = new AdsClient(options, applier, Status, ReportingClusters, NullLogger<AdsClient>.Instance);
-        _lrs = new LoadReportingClient(options, LoadStats, ReportingClusters, TimeProvider.System, NullLogger<LoadReportingClient>.Instance);
+        _ads = new AdsClient(options, applier, Status, ReportingClusters, _adsLog);
+        _lrs = new LoadReportingClient(options, LoadStats, ReportingClusters, TimeProvider.System, _lrsLog);
     }
 
     public ProxyOptions Options { get; }
@@ -54,5 +55,8 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
         await _lrs.StopAsync(guard.Token);
         _ads.Dispose();
         _lrs.Dispose();
+        // Transport failures are warnings; an error means a client hit something it did not expect.
+        Assert.Empty(_adsLog.Errors);
+        Assert.Empty(_lrsLog.Errors);
     }
 }
