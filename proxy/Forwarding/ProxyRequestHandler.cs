@@ -17,6 +17,8 @@ internal sealed partial class ProxyRequestHandler(IHttpForwarder forwarder, ILog
     // the listener's routing finds the current pool. Bounded so a misbehaving update cannot spin a request.
     private const int MaxSnapshotReads = 3;
 
+    private readonly RouteTimeoutPool _routeTimeouts = new();
+
     public Task HandleAsync(HttpContext context, ListenerHost listener)
     {
         for (var read = 0; read < MaxSnapshotReads; read++)
@@ -41,8 +43,8 @@ internal sealed partial class ProxyRequestHandler(IHttpForwarder forwarder, ILog
     /// <summary>Forwards under the pool lease taken by the caller, which it returns.</summary>
     private async Task ForwardAsync(HttpContext context, CompiledRoute route, ClusterRuntime cluster)
     {
-        // Only routes with a timeout pay for a timer; zero means none (long streams).
-        using var routeTimeout = route.Timeout > TimeSpan.Zero ? new CancellationTokenSource(route.Timeout) : null;
+        // Zero means no timeout (long streams): no timer at all.
+        var routeTimeout = route.Timeout > TimeSpan.Zero ? _routeTimeouts.Rent(route.Timeout) : null;
         try
         {
             var endpoint = cluster.Picker.Pick();
@@ -85,6 +87,10 @@ internal sealed partial class ProxyRequestHandler(IHttpForwarder forwarder, ILog
         finally
         {
             cluster.Client.Release();
+            if (routeTimeout is not null)
+            {
+                _routeTimeouts.Return(routeTimeout);
+            }
         }
     }
 

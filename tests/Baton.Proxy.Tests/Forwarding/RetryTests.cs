@@ -30,6 +30,24 @@ public sealed class RetryTests
     }
 
     [Fact]
+    public async Task A_retried_request_reaches_the_other_endpoint_with_its_body_intact()
+    {
+        await using var live = await TestBackend.StartAsync("live");
+        var dead = TestPorts.Free();
+        await using var proxy = await ProxyUnderTest.StartAsync(port => Config(Listener(port, Split(("web", 1))),
+            Cluster("web", [Endpoint(dead), Endpoint(live.Port)])));
+        using var client = proxy.NewClient();
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await client.PostAsync("/echo", new StringContent($"payload {i}"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal($"live:payload {i}", await response.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(new ClusterLoadTotals(6, 4, 2, 0), await proxy.SettledLoadAsync("web"));
+    }
+
+    [Fact]
     public async Task With_every_endpoint_refusing_the_client_gets_502_after_each_was_tried_once()
     {
         var dead = new[] { TestPorts.Free(), TestPorts.Free() };

@@ -12,7 +12,7 @@ namespace Baton.Proxy.Tests.Support;
 
 /// <summary>
 /// A small HTTP app on 127.0.0.1 (kernel-chosen port) that the proxy forwards to. It answers every
-/// path with its own name, except <c>/slow</c> (held until the test releases it) and <c>/status/NNN</c>.
+/// path with its own name, except <c>/echo</c> (name:body), <c>/slow</c> (held until the test releases it) and <c>/status/NNN</c>.
 /// </summary>
 internal sealed class TestBackend : IAsyncDisposable
 {
@@ -66,6 +66,12 @@ internal sealed class TestBackend : IAsyncDisposable
         {
             Interlocked.Increment(ref _slowEntered);
             await _release.Task.WaitAsync(context.RequestAborted);
+        }
+        else if (path == "/echo")
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            await context.Response.WriteAsync($"{Name}:{await reader.ReadToEndAsync()}");
+            return;
         }
         else if (path.StartsWith("/status/", StringComparison.Ordinal))
         {
