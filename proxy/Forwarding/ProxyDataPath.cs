@@ -93,47 +93,21 @@ public sealed partial class ProxyDataPath : IProxyConfigApplier, IAsyncDisposabl
 
         // Bind what is new before touching anything in force: a failure then only undoes this call's binds.
         var started = new List<ListenerHost>();
-        var rebinds = new List<int>();
-        for (var i = 0; i < planned.Count; i++)
+        string? bindError;
+        try
         {
-            var (listener, endpoint, key) = planned[i];
-            if (_listeners.TryGetValue(key, out var existing))
-            {
-                if (existing.Codec != listener.Codec)
-                {
-                    rebinds.Add(i); // same port, other protocols: the old server must let go of it first
-                }
-                continue;
-            }
-            var bindError = await TryStartAsync(listener, endpoint, routing[i], started, cancellationToken);
-            if (bindError is not null)
-            {
-                await UndoAsync(started, prepared);
-                return bindError;
-            }
+            bindError = await BindAsync(planned, routing, started, cancellationToken);
         }
-
-        // A codec change needs the port back from the old server, so it is the one step that can fail
-        // after something in force was stopped; the old server is then brought back as it was.
-        foreach (var i in rebinds)
+        catch
         {
-            var (listener, endpoint, key) = planned[i];
-            var old = _listeners[key];
-            await old.StopAsync(_options.ListenerDrainTimeout);
-            _listeners.Remove(key);
-            var bindError = await TryStartAsync(listener, endpoint, routing[i], started, cancellationToken);
-            if (bindError is not null)
-            {
-                var restore = new List<ListenerHost>();
-                var restoreError = await TryStartAsync(
-                    new ListenerConfig(old.Name, listener.Host, listener.Port, old.Codec, listener.Routes), endpoint, old.Routing, restore, CancellationToken.None);
-                if (restoreError is null)
-                {
-                    _listeners[key] = restore[0];
-                }
-                await UndoAsync(started, prepared);
-                return restoreError is null ? bindError : $"{bindError}; the previous listener could not be restored either: {restoreError}";
-            }
+            // Cancelled, or a failure Kestrel reports other than a bind error: nothing of this call stays bound.
+            await UndoAsync(started, prepared);
+            throw;
+        }
+        if (bindError is not null)
+        {
+            await UndoAsync(started, prepared);
+            return bindError;
         }
 
         // Commit: every listener swaps its routing in one write; pools no longer used go once idle.
@@ -160,6 +134,53 @@ public sealed partial class ProxyDataPath : IProxyConfigApplier, IAsyncDisposabl
         }
         _draining.RemoveAll(t => t.IsCompleted);
         _clusters.Commit(prepared);
+        return null;
+    }
+
+    /// <summary>Starts the listeners <paramref name="planned"/> adds (or re-binds with other protocols); the error of the first that cannot bind, or null.</summary>
+    private async Task<string?> BindAsync(
+        List<(ListenerConfig Config, IPEndPoint Endpoint, string Key)> planned, RoutingTable[] routing, List<ListenerHost> started, CancellationToken cancellationToken)
+    {
+        var rebinds = new List<int>();
+        for (var i = 0; i < planned.Count; i++)
+        {
+            var (listener, endpoint, key) = planned[i];
+            if (_listeners.TryGetValue(key, out var existing))
+            {
+                if (existing.Codec != listener.Codec)
+                {
+                    rebinds.Add(i); // same port, other protocols: the old server must let go of it first
+                }
+                continue;
+            }
+            var bindError = await TryStartAsync(listener, endpoint, routing[i], started, cancellationToken);
+            if (bindError is not null)
+            {
+                return bindError;
+            }
+        }
+
+        // A codec change needs the port back from the old server, so it is the one step that stops
+        // something in force before the config is known to apply; on failure the old server is brought back.
+        foreach (var i in rebinds)
+        {
+            var (listener, endpoint, key) = planned[i];
+            var old = _listeners[key];
+            await old.StopAsync(_options.ListenerDrainTimeout);
+            _listeners.Remove(key);
+            var bindError = await TryStartAsync(listener, endpoint, routing[i], started, cancellationToken);
+            if (bindError is not null)
+            {
+                var restore = new List<ListenerHost>();
+                var restoreError = await TryStartAsync(
+                    new ListenerConfig(old.Name, listener.Host, listener.Port, old.Codec, listener.Routes), endpoint, old.Routing, restore, CancellationToken.None);
+                if (restoreError is null)
+                {
+                    _listeners[key] = restore[0];
+                }
+                return restoreError is null ? bindError : $"{bindError}; the previous listener could not be restored either: {restoreError}";
+            }
+        }
         return null;
     }
 

@@ -61,6 +61,29 @@ public sealed class ListenerTests
     }
 
     [Fact]
+    public async Task A_codec_change_rebinds_the_same_port_with_the_new_protocol()
+    {
+        await using var backend = await TestBackend.StartAsync("b");
+        await using var proxy = await ProxyUnderTest.StartAsync(port => Config(Listener(port, Split(("web", 1))), Cluster("web", backend)));
+        using (var h1 = proxy.NewClient())
+        {
+            Assert.Equal("b", await h1.GetStringAsync("/"));
+        }
+
+        await proxy.ApplyAsync(Config(Listener(proxy.Port, Split(("web", 1)), DownstreamCodec.Http2), Cluster("web", backend)));
+
+        using var h2 = new HttpClient
+        {
+            BaseAddress = proxy.BaseAddress,
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        using var response = await h2.GetAsync("/");
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.Equal("b", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task A_keep_alive_connection_carries_on_across_a_config_update_and_follows_the_new_routing()
     {
         await using var v1 = await TestBackend.StartAsync("v1");
