@@ -189,7 +189,12 @@ public sealed class AppResourceBuilder
 
     private static HttpConnectionManager BuildConnectionManager(AppRouting app, string routeName) => new()
     {
-        CodecType = HttpConnectionManager.Types.CodecType.Auto,
+        // gRPC clients speak cleartext HTTP/2 with prior knowledge. Envoy's AUTO would sniff the preface,
+        // but baton-proxy's Kestrel cannot on a cleartext port (AUTO means HTTP/1.1 there), so gRPC apps
+        // say HTTP2 outright; proxyless gRPC clients ignore codec_type.
+        CodecType = app.Protocol == AppProtocol.Grpc
+            ? HttpConnectionManager.Types.CodecType.Http2
+            : HttpConnectionManager.Types.CodecType.Auto,
         StatPrefix = app.Name,
         Rds = new Rds
         {

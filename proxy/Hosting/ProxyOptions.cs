@@ -21,6 +21,12 @@ public sealed class ProxyOptions
     /// </summary>
     public string? ListenAddressOverride { get; set; }
 
+    /// <summary>
+    /// How long a listener the config no longer has (or the whole proxy when it stops) lets requests
+    /// in flight finish before it aborts them. It stops accepting new connections at once.
+    /// </summary>
+    public TimeSpan ListenerDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>First wait before reconnecting to the orchestrator; doubles up to <see cref="ReconnectMaxDelay"/>.</summary>
     public TimeSpan ReconnectInitialDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 

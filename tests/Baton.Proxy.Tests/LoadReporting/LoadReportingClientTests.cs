@@ -78,7 +78,7 @@ public sealed class LoadReportingClientTests
     public async Task Counters_reach_the_orchestrators_load_report_store_and_idle_is_known_once_nothing_is_in_flight()
     {
         await using var server = await ControlPlane.StartAsync();
-        await using var proxy = await ProxyUnderTest.StartAsync(server.Address);
+        await using var proxy = await XdsClientsUnderTest.StartAsync(server.Address);
         server.Publisher.SetApp(Routing.Http("web", 18080, Routing.Release("v1", 100, 21001)));
         await Eventually.TrueAsync(() => proxy.ReportingClusters.Current.Contains("web/v1"), "web/v1 known as a load-reporting cluster");
 

@@ -1,20 +1,34 @@
 namespace Baton.Proxy.Tests.Support;
 
-/// <summary>Bounded polling: asynchronous effects are awaited with a generous deadline, never timed.</summary>
+/// <summary>Bounded polling for asynchronous effects: awaited with a generous guard, never timed.</summary>
 internal static class Eventually
 {
-    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+    /// <summary>Not a timing assertion: only a guard so a broken build fails instead of hanging.</summary>
+    public static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(30);
 
     public static async Task TrueAsync(Func<bool> condition, string what)
     {
-        var deadline = DateTime.UtcNow + Deadline;
+        using var guard = new CancellationTokenSource(HangGuard);
         while (!condition())
         {
-            if (DateTime.UtcNow > deadline)
+            if (guard.IsCancellationRequested)
             {
-                throw new TimeoutException($"still waiting after {Deadline.TotalSeconds} s for: {what}");
+                Assert.Fail($"never became true: {what}");
             }
-            await Task.Delay(20);
+            await Task.Delay(10);
+        }
+    }
+
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what)
+    {
+        using var guard = new CancellationTokenSource(HangGuard);
+        while (!await condition())
+        {
+            if (guard.IsCancellationRequested)
+            {
+                Assert.Fail($"never became true: {what}");
+            }
+            await Task.Delay(10);
         }
     }
 }

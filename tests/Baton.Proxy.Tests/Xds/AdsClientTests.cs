@@ -22,7 +22,7 @@ public sealed class AdsClientTests
     private static IReadOnlyList<WeightedClusterChoice> Weights(ProxyConfig config) =>
         config.Listeners.Single().Routes.VirtualHosts.Single().Routes.Single().Clusters;
 
-    private static Task ListenerAppliedAsync(ProxyUnderTest proxy) =>
+    private static Task ListenerAppliedAsync(XdsClientsUnderTest proxy) =>
         Eventually.TrueAsync(() => proxy.Applier.Latest is { Listeners.Count: 1 } config && config.Clusters.Values.All(c => c.Endpoints.Count > 0),
             "the web listener with its clusters' endpoints applied");
 
@@ -30,7 +30,7 @@ public sealed class AdsClientTests
     public async Task The_config_arrives_complete_and_is_applied_before_the_server_hears_the_ack()
     {
         await using var server = await ControlPlane.StartAsync();
-        await using var proxy = await ProxyUnderTest.StartAsync(server.Address, apps: ["web"]);
+        await using var proxy = await XdsClientsUnderTest.StartAsync(server.Address, apps: ["web"]);
         server.Publisher.SetApp(Web(100));
         await ListenerAppliedAsync(proxy);
 
@@ -66,7 +66,7 @@ public sealed class AdsClientTests
     public async Task Each_weight_step_is_applied_then_acked()
     {
         await using var server = await ControlPlane.StartAsync();
-        await using var proxy = await ProxyUnderTest.StartAsync(server.Address);
+        await using var proxy = await XdsClientsUnderTest.StartAsync(server.Address);
         server.Publisher.SetApp(Web(100, 0));
         await ListenerAppliedAsync(proxy);
 
@@ -94,7 +94,7 @@ public sealed class AdsClientTests
                 cluster.LbPolicy = Cluster.Types.LbPolicy.Maglev;
             }
         });
-        await using var proxy = await ProxyUnderTest.StartAsync(server.Address);
+        await using var proxy = await XdsClientsUnderTest.StartAsync(server.Address);
         server.Publisher.SetApp(Web(100));
         await ListenerAppliedAsync(proxy);
         var good = proxy.Applier.Latest!;
@@ -125,7 +125,7 @@ public sealed class AdsClientTests
     {
         await using var server = await ControlPlane.StartAsync();
         var applier = new RecordingApplier();
-        await using var proxy = await ProxyUnderTest.StartAsync(server.Address, applier);
+        await using var proxy = await XdsClientsUnderTest.StartAsync(server.Address, applier);
         server.Publisher.SetApp(Web(100));
         await ListenerAppliedAsync(proxy);
         var good = applier.Latest!;
@@ -145,7 +145,7 @@ public sealed class AdsClientTests
     public async Task Routes_and_assignments_no_longer_referenced_are_unsubscribed()
     {
         await using var server = await ControlPlane.StartAsync();
-        await using var proxy = await ProxyUnderTest.StartAsync(server.Address);
+        await using var proxy = await XdsClientsUnderTest.StartAsync(server.Address);
         int Subscribed(string typeUrl) =>
             server.StreamOf(proxy.NodeId)?.Types.Single(t => t.TypeUrl == typeUrl).SubscribedNames ?? -1;
         server.Publisher.SetApp(Web(100, 0));
@@ -169,7 +169,7 @@ public sealed class AdsClientTests
         var server = await ControlPlane.StartAsync();
         try
         {
-            await using var proxy = await ProxyUnderTest.StartAsync(server.Address);
+            await using var proxy = await XdsClientsUnderTest.StartAsync(server.Address);
             server.Publisher.SetApp(Web(100, 0));
             await ListenerAppliedAsync(proxy);
             var lastGood = proxy.Applier.Latest!;

@@ -5,14 +5,14 @@ using Baton.Proxy.Xds;
 namespace Baton.Proxy.Tests.Support;
 
 /// <summary>A baton-proxy's control-plane half (ADS and LRS clients) against a fake data path.</summary>
-internal sealed class ProxyUnderTest : IAsyncDisposable
+internal sealed class XdsClientsUnderTest : IAsyncDisposable
 {
     private readonly AdsClient _ads;
     private readonly LoadReportingClient _lrs;
     private readonly ErrorRecordingLogger<AdsClient> _adsLog = new();
     private readonly ErrorRecordingLogger<LoadReportingClient> _lrsLog = new();
 
-    private ProxyUnderTest(ProxyOptions options, RecordingApplier applier)
+    private XdsClientsUnderTest(ProxyOptions options, RecordingApplier applier)
     {
         Options = options;
         Applier = applier;
@@ -32,7 +32,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
 
     public string NodeId => Options.NodeId;
 
-    public static async Task<ProxyUnderTest> StartAsync(Uri server, RecordingApplier? applier = null, string[]? apps = null)
+    public static async Task<XdsClientsUnderTest> StartAsync(Uri server, RecordingApplier? applier = null, string[]? apps = null)
     {
         var options = new ProxyOptions
         {
@@ -42,7 +42,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
             ReconnectInitialDelay = TimeSpan.FromMilliseconds(50),
             ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
         };
-        var proxy = new ProxyUnderTest(options, applier ?? new RecordingApplier());
+        var proxy = new XdsClientsUnderTest(options, applier ?? new RecordingApplier());
         await proxy._ads.StartAsync(CancellationToken.None);
         await proxy._lrs.StartAsync(CancellationToken.None);
         return proxy;
