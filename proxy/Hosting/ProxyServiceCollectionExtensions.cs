@@ -1,8 +1,8 @@
 using Baton.Proxy.Configuration;
 using Baton.Proxy.Forwarding;
 using Baton.Proxy.LoadReporting;
-using Baton.Proxy.Xds;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Baton.Proxy.Hosting;
 
@@ -15,13 +15,10 @@ public static class ProxyServiceCollectionExtensions
 {
     public static IServiceCollection AddBatonProxy(this IServiceCollection services, ProxyOptions options)
     {
-        services.AddSingleton(options);
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<LoadStats>();
+        // One LoadStats: the data path counts into it, the LRS client reports from it.
+        services.TryAddSingleton<LoadStats>();
         services.AddSingleton<ProxyDataPath>();
         services.AddSingleton<IProxyConfigApplier>(sp => sp.GetRequiredService<ProxyDataPath>());
-        services.AddHostedService<AdsClient>();
-        services.AddHostedService<LoadReportingClient>();
-        return services;
+        return services.AddBatonProxyXds(options);
     }
 }
