@@ -1,3 +1,5 @@
+using Baton.Proxy.Hosting;
+
 namespace Baton.Agent.Configuration;
 
 /// <summary>
@@ -48,6 +50,25 @@ public sealed class AgentOptions
 
     /// <summary>Console log format: human-readable text with timestamps, or one JSON object per line.</summary>
     public AgentLogFormat LogFormat { get; set; } = AgentLogFormat.Text;
+
+    /// <summary>
+    /// The orchestrator's xDS endpoint for the built-in baton-proxy, or null for no proxy. The
+    /// other Proxy* settings only matter when it is set.
+    /// </summary>
+    public string? ProxyXds { get; set; }
+    public string? ProxyNode { get; set; }
+    public string? ProxyApps { get; set; }
+    public string? ProxyListenAddress { get; set; }
+
+    /// <summary>The built-in proxy's options, or null when <see cref="ProxyXds"/> is not set.</summary>
+    /// <exception cref="ArgumentException">A proxy setting is malformed.</exception>
+    public ProxyOptions? BuildProxyOptions()
+    {
+        if (string.IsNullOrWhiteSpace(ProxyXds)) return null;
+        var proxy = ProxyOptionsParser.Parse(ProxyXds, ProxyNode, ProxyApps, ProxyListenAddress);
+        if (string.IsNullOrWhiteSpace(ProxyNode)) proxy.NodeId = $"baton-agent-proxy-{Environment.MachineName}";
+        return proxy;
+    }
 
     public string ReleasesDir => Path.Combine(DataDir, "releases");
     public string InstancesDir => Path.Combine(DataDir, "instances");

@@ -35,6 +35,8 @@ public static class AgentOptionsValidator
         if (string.IsNullOrWhiteSpace(options.DataDir))
             errors.Add("data_dir is empty; set it (--data-dir, BATON_AGENT_DATA_DIR) to a folder the agent may write");
 
+        CheckProxy(options, errors);
+
         var hasToken = CheckTokenFile(options, errors);
         var (hasTls, hasClientCa) = CheckTls(options, errors, warnings);
 
@@ -63,6 +65,24 @@ public static class AgentOptionsValidator
     {
         var result = Validate(options);
         if (!result.IsValid) throw new AgentConfigurationException(string.Join("; ", result.Errors));
+    }
+
+    private static void CheckProxy(AgentOptions options, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(options.ProxyXds))
+        {
+            if (options.ProxyNode is not null || options.ProxyApps is not null || options.ProxyListenAddress is not null)
+                errors.Add("proxy settings are given but proxy.xds is not; set it (--proxy http://HOST:PORT, BATON_AGENT_PROXY) to run the built-in proxy");
+            return;
+        }
+        try
+        {
+            options.BuildProxyOptions();
+        }
+        catch (ArgumentException e)
+        {
+            errors.Add($"proxy: {e.Message}");
+        }
     }
 
     private static ListenAddress? CheckAddress(string setting, string value, List<string> errors)

@@ -9,6 +9,7 @@ using Baton.Agent.Processes;
 using Baton.Agent.Releases;
 using Baton.Agent.Security;
 using Baton.Agent.Services;
+using Baton.Proxy.Hosting;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
 
@@ -76,6 +77,8 @@ internal static class AgentHost
         services.AddSingleton<HealthServiceImpl>();
         services.AddGrpc();
         services.AddAgentAuthentication(options);
+        // `--proxy`: the host's data plane runs in the agent's process, beside the apps it fronts.
+        if (options.BuildProxyOptions() is { } proxy) services.AddBatonProxy(proxy);
 
         var app = builder.Build();
         var metrics = app.Services.GetRequiredService<AgentMetrics>();

@@ -9,18 +9,19 @@ internal sealed class DemoPaths
         WorkDir = workDir;
         AgentDll = Path.Combine(repoRoot, "agent", "bin", configuration, "net10.0", "baton-agent.dll");
         BatonDll = Path.Combine(repoRoot, "orchestrator", "bin", configuration, "net10.0", "baton.dll");
-        ConformanceDir = Path.Combine(repoRoot, "tests", "conformance");
-        NodeModules = Path.Combine(ConformanceDir, "node_modules");
-        EchoSpec = Path.Combine(repoRoot, "examples", "echo", "echo.yaml");
+        ProxyDll = Path.Combine(repoRoot, "proxy", "Host", "bin", configuration, "net10.0", "baton-proxy.dll");
+        HelloDir = Path.Combine(repoRoot, "examples", "hello");
         KeptLogsDir = Path.Combine(repoRoot, "artifacts", "demo-logs");
     }
 
     public string RepoRoot { get; }
     public string AgentDll { get; }
     public string BatonDll { get; }
-    public string ConformanceDir { get; }
-    public string NodeModules { get; }
-    public string EchoSpec { get; }
+    public string ProxyDll { get; }
+
+    /// <summary>The quickstart app: v1/ and v2/ (each packed flat as a release) and hello.yaml.</summary>
+    public string HelloDir { get; }
+    public string HelloSpec => Path.Combine(HelloDir, "hello.yaml");
 
     /// <summary>Everything the run writes: data dirs, logs, artifacts. Removed at the end.</summary>
     public string WorkDir { get; }
@@ -53,9 +54,10 @@ internal sealed class DemoPaths
     /// <summary>Fails with the command that fixes it when a prerequisite is missing.</summary>
     public void CheckPrerequisites()
     {
-        foreach (var dll in new[] { AgentDll, BatonDll })
+        foreach (var dll in new[] { AgentDll, BatonDll, ProxyDll })
             if (!File.Exists(dll)) throw new DemoFailedException($"{dll} is missing: build first (dotnet cake --target=Demo builds, then runs the demo)");
-        if (!Directory.Exists(Path.Combine(NodeModules, "@grpc", "grpc-js-xds")))
-            throw new DemoFailedException($"{NodeModules} is missing: run `npm ci --prefix tests/conformance` (dotnet cake --target=Demo does)");
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        if (!path.Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, "node"))))
+            throw new DemoFailedException("node is not on PATH: the example app is a Node.js server (apt-get install nodejs)");
     }
 }

@@ -1,2 +1,4 @@
-// Placeholder until the hosting lands: see proxy/Hosting.
-return 0;
+using Baton.Proxy.Host;
+using Baton.Proxy.Hosting;
+
+return await ProxyCommandLine.InvokeAsync(args, StandaloneProxy.RunAsync);

@@ -56,7 +56,7 @@ public sealed class DemoTests
         Assert.True(demo.ExitCode == 0, $"exit code {demo.ExitCode}; output:\n{text}");
         Assert.Contains("failed requests: 0", text, StringComparison.Ordinal);
         // Deploy v2 under traffic: the watch saw every step, and the receipt holds them with the client's load.
-        Assert.Contains("of echo: v1 → v2: succeeded", text, StringComparison.Ordinal);
+        Assert.Contains("of hello: v1 → v2: succeeded", text, StringComparison.Ordinal);
         Assert.Contains("receipt of deploy", text, StringComparison.Ordinal);
         Assert.Contains(text.Split('\n'), l => l.Contains("v2 10 % · v1 90 %", StringComparison.Ordinal) && l.Contains("passed", StringComparison.Ordinal));
         Assert.Contains(text.Split('\n'), l => l.Contains("v2 100 % · v1 0 %", StringComparison.Ordinal) && l.Contains("passed", StringComparison.Ordinal));
