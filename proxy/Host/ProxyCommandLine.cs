@@ -1,6 +1,8 @@
 using System.CommandLine;
 
-namespace Baton.Proxy.Hosting;
+using Baton.Proxy.Hosting;
+
+namespace Baton.Proxy.Host;
 
 /// <summary>
 /// `baton-proxy`'s command line. Bad input ends with one line on stderr and exit code 2 before
