@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using Baton.Orchestrator.Hosting;
 using Baton.Orchestrator.LoadReporting;
 using Baton.Orchestrator.Xds;
 using Microsoft.AspNetCore.Builder;
@@ -16,7 +17,7 @@ namespace Baton.Bench.Xds;
 
 /// <summary>
 /// The server process: the real xDS server, wired exactly as `baton server` wires it (slim builder, Kestrel on
-/// loopback, HTTP/2 only, default Kestrel limits, AddBatonXds + AddBatonLoadReporting), with two differences
+/// loopback, HTTP/2 only, default Kestrel limits, UseLeanStreams, AddBatonXds + AddBatonLoadReporting), with two differences
 /// that only a benchmark needs: a kernel-chosen port, and log level Warning (`baton server` logs every stream
 /// open/close at Information, which would be 10,000 console lines per run here).
 /// <para>
@@ -32,6 +33,7 @@ internal static class ServerHost
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseLeanStreams();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
         builder.Services.AddBatonXds();
         builder.Services.AddBatonLoadReporting();
