@@ -65,9 +65,9 @@ internal static class XdsReport
         md.AppendLine("- **Two processes.** The benchmark starts the server as a child process (`Baton.Bench.Xds host`) running");
         md.AppendLine("  the real server code wired exactly as `baton server` wires it: `WebApplication.CreateSlimBuilder`,");
         md.AppendLine("  Kestrel on 127.0.0.1, HTTP/2 only, Kestrel's default limits, `AddBatonXds` + `AddBatonLoadReporting`,");
-        md.AppendLine("  workstation concurrent GC (as `baton.runtimeconfig.json` and the NativeAOT `baton` have:");
-        md.AppendLine("  `ServerGarbageCollection` is false in orchestrator/Baton.Orchestrator.csproj), run by the JIT, not the");
-        md.AppendLine("  NativeAOT build `baton server` ships as.");
+        md.AppendLine("  `UseLeanStreams` (capped Kestrel buffer pool, no per-request hosting Activity), workstation concurrent GC");
+        md.AppendLine("  with `System.GC.ConserveMemory` 9 (both csprojs set what `baton.runtimeconfig.json` and the NativeAOT");
+        md.AppendLine("  `baton` have), run by the JIT, not the NativeAOT build `baton server` ships as.");
         if (options.ServerEnvironment.Count > 0)
         {
             md.AppendLine(Inv, $"  **This run changed the server's environment:** {string.Join(", ", options.ServerEnvironment.Select(e => $"`{e.Key}={e.Value}`"))}.");
