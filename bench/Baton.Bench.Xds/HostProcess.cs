@@ -5,8 +5,8 @@ using System.Threading.Channels;
 namespace Baton.Bench.Xds;
 
 /// <summary>
-/// The driver's handle on the server child process: starts it (`host` role of this same program, with server
-/// GC as `baton server` has), talks to its admin hook over stdin/stdout, and kills it, whatever happens.
+/// The driver's handle on the server child process: starts it (`host` role of this same program, with the GC
+/// settings `baton server` has), talks to its admin hook over stdin/stdout, and kills it, whatever happens.
 /// </summary>
 internal sealed class HostProcess : IAsyncDisposable
 {
@@ -32,7 +32,7 @@ internal sealed class HostProcess : IAsyncDisposable
 
     public Uri Address { get; private set; } = null!;
 
-    public static async Task<HostProcess> StartAsync(CancellationToken cancellationToken)
+    public static async Task<HostProcess> StartAsync(IReadOnlyList<KeyValuePair<string, string>> environment, CancellationToken cancellationToken)
     {
         var assembly = Assembly.GetExecutingAssembly().Location;
         var info = new ProcessStartInfo
@@ -45,7 +45,12 @@ internal sealed class HostProcess : IAsyncDisposable
         };
         info.ArgumentList.Add(assembly);
         info.ArgumentList.Add("host");
-        info.Environment["DOTNET_gcServer"] = "1";
+        // No GC settings of its own: the host runs with this program's runtimeconfig (workstation concurrent GC),
+        // as `baton server` does; --server-env adds settings to compare.
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the server process");
         Running.Add(process);
         var host = new HostProcess(process);

@@ -20,7 +20,7 @@ if (args.Length > 0 && args[0] == "host")
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Baton.Bench.Xds [--sizes 1000,5000,10000] [--pushes 3] [--streams-per-connection 100] [--budget-seconds 280] [--markdown FILE] [--no-docs]");
+    Console.Error.WriteLine("usage: Baton.Bench.Xds [--sizes 1000,5000,10000] [--pushes 3] [--streams-per-connection 100] [--budget-seconds 280] [--markdown FILE] [--no-docs] [--server-env NAME=VALUE]... [--hold-seconds S]");
     return 2;
 }
 
@@ -37,7 +37,7 @@ try
     foreach (var size in options.Sizes)
     {
         Console.Error.WriteLine($"--- {size} streams, {options.StreamsPerConnection} per connection");
-        results.Add(await Scenario.RunAsync(size, options.StreamsPerConnection, options.Pushes, budget.Token));
+        results.Add(await Scenario.RunAsync(size, options, budget.Token));
     }
 }
 catch (Exception e)
@@ -80,6 +80,15 @@ static string RepoRoot()
 
 internal sealed record BenchOptions(int[] Sizes, int Pushes, int StreamsPerConnection, int BudgetSeconds, string? MarkdownPath, bool WriteDocs)
 {
+    /// <summary>
+    /// --server-env NAME=VALUE (repeatable): extra environment for the server process, e.g. GC settings to
+    /// compare (DOTNET_gcServer=1, DOTNET_GCConserveMemory=5). Each one is printed in the report.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>> ServerEnvironment { get; init; } = [];
+
+    /// <summary>--hold-seconds S: after measuring RSS with N idle streams, keep them S seconds (for a heap dump of the printed pid).</summary>
+    public int HoldSeconds { get; init; }
+
     public static BenchOptions? Parse(string[] args)
     {
         var options = new BenchOptions([1000, 5000, 10000], 3, 100, 280, null, WriteDocs: true);
@@ -102,6 +111,11 @@ internal sealed record BenchOptions(int[] Sizes, int Pushes, int StreamsPerConne
                 "--streams-per-connection" => options with { StreamsPerConnection = int.Parse(value, CultureInfo.InvariantCulture) },
                 "--budget-seconds" => options with { BudgetSeconds = int.Parse(value, CultureInfo.InvariantCulture) },
                 "--markdown" => options with { MarkdownPath = value },
+                "--server-env" when value.IndexOf('=', StringComparison.Ordinal) > 0 => options with
+                {
+                    ServerEnvironment = [.. options.ServerEnvironment, new(value[..value.IndexOf('=', StringComparison.Ordinal)], value[(value.IndexOf('=', StringComparison.Ordinal) + 1)..])],
+                },
+                "--hold-seconds" => options with { HoldSeconds = int.Parse(value, CultureInfo.InvariantCulture) },
                 _ => null,
             };
             if (options is null)
@@ -131,10 +145,12 @@ internal static class Scenario
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
     private static readonly (uint V1, uint V2)[] Steps = [(50, 50), (10, 90), (90, 10), (30, 70), (70, 30)];
 
-    public static async Task<ScenarioResult> RunAsync(int size, int perConnection, int pushes, CancellationToken cancellationToken)
+    public static async Task<ScenarioResult> RunAsync(int size, BenchOptions options, CancellationToken cancellationToken)
     {
+        var perConnection = options.StreamsPerConnection;
+        var pushes = options.Pushes;
         var loadBefore = LoadAverage();
-        await using var host = await HostProcess.StartAsync(cancellationToken);
+        await using var host = await HostProcess.StartAsync(options.ServerEnvironment, cancellationToken);
         await host.CommandAsync("set 100 0", CommandTimeout, cancellationToken);
 
         // Warm-up, unmeasured: a few streams connect, sync and take one step, then leave, so the baseline below
@@ -166,6 +182,11 @@ internal static class Scenario
         var rssN = ProcStats.RssBytes(host.Pid);
         var fds = ProcStats.OpenFiles(host.Pid);
         var threads = Directory.GetDirectories($"/proc/{host.Pid}/task").Length;
+        if (options.HoldSeconds > 0)
+        {
+            Console.Error.WriteLine($"holding {size} idle streams for {options.HoldSeconds} s: server pid {host.Pid}");
+            await Task.Delay(TimeSpan.FromSeconds(options.HoldSeconds), cancellationToken);
+        }
 
         var results = new List<PushResult>();
         for (var p = 0; p < pushes; p++)

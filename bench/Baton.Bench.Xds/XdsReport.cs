@@ -65,7 +65,14 @@ internal static class XdsReport
         md.AppendLine("- **Two processes.** The benchmark starts the server as a child process (`Baton.Bench.Xds host`) running");
         md.AppendLine("  the real server code wired exactly as `baton server` wires it: `WebApplication.CreateSlimBuilder`,");
         md.AppendLine("  Kestrel on 127.0.0.1, HTTP/2 only, Kestrel's default limits, `AddBatonXds` + `AddBatonLoadReporting`,");
-        md.AppendLine("  server GC (`DOTNET_gcServer=1`, as `baton.runtimeconfig.json` has). Differences from `baton server`: a");
+        md.AppendLine("  `UseLeanStreams` (capped Kestrel buffer pool, no per-request hosting Activity), workstation concurrent GC");
+        md.AppendLine("  with `System.GC.ConserveMemory` 9 (both csprojs set what `baton.runtimeconfig.json` and the NativeAOT");
+        md.AppendLine("  `baton` have), run by the JIT, not the NativeAOT build `baton server` ships as.");
+        if (options.ServerEnvironment.Count > 0)
+        {
+            md.AppendLine(Inv, $"  **This run changed the server's environment:** {string.Join(", ", options.ServerEnvironment.Select(e => $"`{e.Key}={e.Value}`"))}.");
+        }
+        md.AppendLine("  Differences from `baton server`: a");
         md.AppendLine("  kernel-chosen port, log level Warning (`baton server` logs each stream open/close at Information), and a");
         md.AppendLine("  loopback-only admin hook — the child's stdin/stdout, reachable only by its parent — to call");
         md.AppendLine("  `IXdsPublisher.ApplyAndConfirmAsync` inside the server process and to report GC figures. The child exits");
@@ -185,7 +192,7 @@ internal static class XdsReport
             md.AppendLine("  before any connection's output loop gets to run.");
         }
         md.AppendLine("- **RSS per idle stream is noisy at small N**: the delta is then a few tens of MiB, comparable to the");
-        md.AppendLine("  server GC's own commit fluctuations. The managed-heap figure (live objects after a full compacting GC)");
+        md.AppendLine("  GC's own commit fluctuations. The managed-heap figure (live objects after a full compacting GC)");
         md.AppendLine("  is the stable one; it includes Kestrel's and gRPC's per-stream objects as well as Baton's stream state.");
         md.AppendLine("- **Warm-up.** Each server process takes one unmeasured step with 10 streams before the baseline, so the");
         md.AppendLine("  figures are for a warm server; the first measured step of each N is still somewhat slower.");

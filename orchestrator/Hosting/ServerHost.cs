@@ -37,6 +37,7 @@ public static class ServerHost
             o.UseUtcTimestamp = true;
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.UseLeanStreams();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(options.Listen, l => l.Protocols = HttpProtocols.Http2);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Threading.Channels;
 using Envoy.Config.Core.V3;
 using Google.Protobuf;
 using Grpc.Core;
@@ -15,12 +14,11 @@ namespace Baton.Orchestrator.Xds;
 /// </summary>
 internal abstract class AdsStream
 {
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(
-        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly WakeSignal _wake = new();
 
     private readonly SnapshotCache _cache;
     private readonly IStreamObserver _observer;
-    private readonly HashSet<string> _ignoredTypeUrls = new(StringComparer.Ordinal);
+    private HashSet<string>? _ignoredTypeUrls; // created when a client first asks for a type Baton does not serve
     private long _nonces;
     private bool _closed;
 
@@ -60,15 +58,18 @@ internal abstract class AdsStream
 
     protected NodeView? View { get; private set; }
 
-    public void Wake() => _wake.Writer.TryWrite(true);
+    public void Wake() => _wake.Set();
 
-    /// <summary>Writes responses until the stream ends; the only writer of this stream.</summary>
+    /// <summary>
+    /// Writes responses until the stream is closed (<see cref="MarkClosed"/>) or a write fails; the only writer
+    /// of this stream. The token cancels a write in progress.
+    /// </summary>
     public async Task RunWorkerAsync<TResponse>(IServerStreamWriter<TResponse> writer, CancellationToken cancellationToken)
         where TResponse : class, IMessage
     {
-        while (await _wake.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        while (await _wake.WaitAsync().ConfigureAwait(false))
         {
-            _wake.Reader.TryRead(out _);
+            cancellationToken.ThrowIfCancellationRequested();
             while (NextResponse() is TResponse response)
             {
                 await writer.WriteAsync(response, cancellationToken).ConfigureAwait(false);
@@ -82,7 +83,7 @@ internal abstract class AdsStream
         {
             _closed = true;
         }
-        _wake.Writer.TryComplete();
+        _wake.Complete();
         _observer.OnClosed(this);
     }
 
@@ -153,7 +154,7 @@ internal abstract class AdsStream
                 View?.Apps,
                 ConnectedAt,
                 XdsTypeUrls.PushOrder.Select(t => States[t].ToStatus()).ToList(),
-                _ignoredTypeUrls.ToList());
+                _ignoredTypeUrls?.ToList() ?? []);
         }
     }
 
@@ -239,6 +240,7 @@ internal abstract class AdsStream
             state = found;
             return true;
         }
+        _ignoredTypeUrls ??= new HashSet<string>(StringComparer.Ordinal);
         if (_ignoredTypeUrls.Count < 64 && _ignoredTypeUrls.Add(typeUrl))
         {
             Logger.LogWarning("xDS stream {StreamId} (node {NodeId}) asked for type {TypeUrl}, which Baton does not serve; ignoring it",
@@ -279,7 +281,7 @@ internal abstract class AdsStream
             {
                 state.Acked[name] = resource;
             }
-            state.Rejected.Remove(name);
+            state.ClearRejected(name);
         }
         state.LastAckedVersion = response.Version;
         state.LastAckedAt = Time.GetUtcNow();

@@ -57,28 +57,13 @@ internal sealed class AggregatedDiscoveryServiceImpl : AggregatedDiscoveryServic
         where TResponse : class, IMessage
     {
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-        Exception? writeFailure = null;
         _streams.Add(stream);
         _metrics.StreamOpened();
         _logger.LogInformation("xDS {Protocol} stream {StreamId} opened by {Peer}", stream.Protocol, stream.Id, context.Peer);
 
-        var worker = Task.Run(async () =>
-        {
-            try
-            {
-                await stream.RunWorkerAsync(responses, lifetime.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (lifetime.IsCancellationRequested)
-            {
-                // The call is ending; the reader side decides the status.
-            }
-            catch (Exception e)
-            {
-                writeFailure = e;
-                await lifetime.CancelAsync().ConfigureAwait(false);
-            }
-        });
-
+        // Started inline, not with Task.Run: it runs only until it waits for its first wake (no closure, no extra task).
+        var worker = RunWorkerAsync(stream, responses, lifetime);
+        Exception? writeFailure;
         try
         {
             while (await requests.MoveNext(lifetime.Token).ConfigureAwait(false))
@@ -96,7 +81,8 @@ internal sealed class AggregatedDiscoveryServiceImpl : AggregatedDiscoveryServic
             stream.MarkClosed();
             _streams.Remove(stream);
             _metrics.StreamClosed();
-            await worker.ConfigureAwait(false);
+            // Whatever ends the call, the worker has stopped writing before it returns (it never throws).
+            writeFailure = await worker.ConfigureAwait(false);
             _logger.LogInformation("xDS {Protocol} stream {StreamId} closed", stream.Protocol, stream.Id);
         }
 
@@ -104,6 +90,27 @@ internal sealed class AggregatedDiscoveryServiceImpl : AggregatedDiscoveryServic
         {
             _logger.LogInformation(writeFailure, "xDS stream {StreamId}: writing a response failed", stream.Id);
             throw new RpcException(new Status(StatusCode.Unavailable, $"writing a response failed: {writeFailure.Message}"));
+        }
+    }
+
+    /// <summary>The stream's worker; returns why a write failed (after cancelling the reader), or null.</summary>
+    private static async Task<Exception?> RunWorkerAsync<TResponse>(AdsStream stream, IServerStreamWriter<TResponse> responses, CancellationTokenSource lifetime)
+        where TResponse : class, IMessage
+    {
+        try
+        {
+            await stream.RunWorkerAsync(responses, lifetime.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (OperationCanceledException) when (lifetime.IsCancellationRequested)
+        {
+            // The call is ending; the reader side decides the status.
+            return null;
+        }
+        catch (Exception e)
+        {
+            await lifetime.CancelAsync().ConfigureAwait(false);
+            return e;
         }
     }
 }

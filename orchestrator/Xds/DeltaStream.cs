@@ -75,7 +75,7 @@ internal sealed class DeltaStream : AdsStream
                 continue;
             }
             state.Names.Remove(name);
-            state.MaybeMissing.Remove(name);
+            state.ForgetMaybeMissing(name);
         }
         state.ForgetUnwanted();
     }
@@ -111,16 +111,15 @@ internal sealed class DeltaStream : AdsStream
         foreach (var (name, resource) in target)
         {
             var held = state.Acked.TryGetValue(name, out var acked) && acked.Version == resource.Version;
-            var rejected = state.Rejected.TryGetValue(name, out var version) && version == resource.Version;
+            var rejected = state.IsRejected(name, resource.Version);
             if (!held && !rejected)
             {
                 upserts[name] = resource;
             }
         }
         var removals = state.Acked.Keys.Where(name => !target.ContainsKey(name)).ToList();
-        removals.AddRange(state.MaybeMissing.Where(name =>
+        removals.AddRange(state.TakeMaybeMissing().Where(name =>
             !desired.ContainsKey(name) && !target.ContainsKey(name) && !state.Acked.ContainsKey(name) && state.Covers(name)));
-        state.MaybeMissing.Clear();
         // Only a wildcard subscriber is owed a first answer when there is nothing: it waits for one.
         if (upserts.Count == 0 && removals.Count == 0 && (state.Answered || !state.Wildcard))
         {

@@ -59,7 +59,7 @@ internal sealed class SotwStream : AdsStream
             if (names.Count == 0 && !state.NamedResourcesSeen)
             {
                 state.Wildcard = true;
-                state.Names = new HashSet<string>(StringComparer.Ordinal);
+                state.ClearNames();
                 return;
             }
             state.NamedResourcesSeen |= names.Count > 0;

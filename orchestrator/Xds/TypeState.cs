@@ -21,7 +21,22 @@ internal sealed class TypeState
     /// <summary>SotW: once a client named resources, an empty list means "none", not the legacy wildcard.</summary>
     public bool NamedResourcesSeen { get; set; }
 
-    public HashSet<string> Names { get; set; } = new(StringComparer.Ordinal);
+    // Every stream has four of these and most of them hold little (a wildcard subscription names nothing; only a
+    // delta stream ever rejects or waits on a missing name), so the collections below are created on first write.
+    // Readers that must not allocate use the fields.
+    private HashSet<string>? _names;
+    private Dictionary<string, string>? _rejected;
+    private HashSet<string>? _maybeMissing;
+
+    /// <summary>The names subscribed to (created on first use).</summary>
+    public HashSet<string> Names
+    {
+        get => _names ??= new HashSet<string>(StringComparer.Ordinal);
+        set => _names = value;
+    }
+
+    /// <summary>Subscribes to no name (a wildcard subscription, or none).</summary>
+    public void ClearNames() => _names = null;
 
     /// <summary>What the client confirmed it holds (the content of ACKed responses).</summary>
     public Dictionary<string, CachedResource> Acked { get; } = new(StringComparer.Ordinal);
@@ -38,10 +53,28 @@ internal sealed class TypeState
     public IReadOnlyList<CachedResource>? LastSentContent { get; set; }
 
     /// <summary>Delta: resource versions the client NACKed; not re-sent until the resource changes.</summary>
-    public Dictionary<string, string> Rejected { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, string> Rejected => _rejected ??= new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Delta: names just subscribed to (or claimed on reconnect) that may need a "does not exist" answer.</summary>
-    public HashSet<string> MaybeMissing { get; } = new(StringComparer.Ordinal);
+    public HashSet<string> MaybeMissing => _maybeMissing ??= new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Delta: whether the client NACKed exactly this version of the resource.</summary>
+    public bool IsRejected(string name, string version) =>
+        _rejected is { } rejected && rejected.TryGetValue(name, out var refused) && refused == version;
+
+    /// <summary>Delta: forgets a NACK once a version of the resource was ACKed.</summary>
+    public void ClearRejected(string name) => _rejected?.Remove(name);
+
+    /// <summary>Delta: the client unsubscribed from a name; it needs no "does not exist" answer.</summary>
+    public void ForgetMaybeMissing(string name) => _maybeMissing?.Remove(name);
+
+    /// <summary>Delta: takes the names that may need a "does not exist" answer, leaving none.</summary>
+    public IReadOnlyCollection<string> TakeMaybeMissing()
+    {
+        var names = (IReadOnlyCollection<string>?)_maybeMissing ?? [];
+        _maybeMissing = null;
+        return names;
+    }
 
     public bool Answered { get; set; }
 
@@ -61,10 +94,10 @@ internal sealed class TypeState
 
     /// <summary>Whether the client asked for the resource (by name, or as part of a wildcard).</summary>
     public bool Wants(CachedResource resource) =>
-        Names.Contains(resource.Name) || (Wildcard && resource.ServedToWildcard);
+        (_names is { } names && names.Contains(resource.Name)) || (Wildcard && resource.ServedToWildcard);
 
     /// <summary>Whether a resource of this name would reach the client if it existed.</summary>
-    public bool Covers(string name) => Requested && (Wildcard || Names.Contains(name));
+    public bool Covers(string name) => Requested && (Wildcard || (_names is { } names && names.Contains(name)));
 
     /// <summary>Drops ACKed state for resources the client no longer subscribes to; it forgets them too.</summary>
     public void ForgetUnwanted()
@@ -73,9 +106,12 @@ internal sealed class TypeState
         {
             Acked.Remove(name);
         }
-        foreach (var name in Rejected.Keys.Where(n => !Covers(n)).ToList())
+        if (_rejected is { } rejected)
         {
-            Rejected.Remove(name);
+            foreach (var name in rejected.Keys.Where(n => !Covers(n)).ToList())
+            {
+                rejected.Remove(name);
+            }
         }
     }
 
@@ -83,7 +119,7 @@ internal sealed class TypeState
         TypeUrl,
         Requested,
         Wildcard,
-        Names.Count,
+        _names?.Count ?? 0,
         Acked.Count,
         LastAckedVersion,
         LastAckedAt,

@@ -18,6 +18,8 @@ public static class XdsServiceCollectionExtensions
         services.AddSingleton<StreamRegistry>();
         services.AddSingleton<XdsMetrics>();
         services.AddSingleton<XdsPublisher>();
+        // One instance for every call (its dependencies are singletons); gRPC would otherwise create one per stream.
+        services.AddSingleton<AggregatedDiscoveryServiceImpl>();
         services.AddSingleton<IXdsPublisher>(sp => sp.GetRequiredService<XdsPublisher>());
         services.AddSingleton<IXdsMonitor>(sp => sp.GetRequiredService<XdsPublisher>());
         return services;
