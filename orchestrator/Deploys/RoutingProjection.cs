@@ -23,6 +23,9 @@ public static class RoutingProjection
         if (!routed.Any(r => r.Weight > 0)) return null;
         var routing = spec.Routing ?? new RoutingSpec();
         var protocol = string.Equals(routing.Protocol, "grpc", StringComparison.OrdinalIgnoreCase) ? AppProtocol.Grpc : AppProtocol.Http;
-        return new AppRouting(spec.Name, protocol, routing.PublicPort == 0 ? null : (int)routing.PublicPort, routed);
+        return new AppRouting(spec.Name, protocol, routing.PublicPort == 0 ? null : (int)routing.PublicPort, routed,
+            routing.Domains.Count == 0 ? null : routing.Domains.ToList(),
+            routing.RequestTimeoutMs == 0 ? null : TimeSpan.FromMilliseconds(routing.RequestTimeoutMs),
+            routing.Retries);
     }
 }

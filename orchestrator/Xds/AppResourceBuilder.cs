@@ -162,29 +162,34 @@ public sealed class AppResourceBuilder
                 Weight = release.Weight,
             });
         }
-        return new RouteConfiguration
+        var action = new RouteAction { WeightedClusters = split };
+        if (app.RequestTimeout is { } timeout) action.Timeout = Duration.FromTimeSpan(timeout);
+        if (app.Retries > 0)
         {
-            Name = routeName,
-            VirtualHosts =
-            {
-                new VirtualHost
-                {
-                    Name = app.Name,
-                    // Each app has its own listener and route, so the host header needs no match;
-                    // proxyless clients compare the domain with their target name, which "*" also covers.
-                    Domains = { "*" },
-                    Routes =
-                    {
-                        new Route
-                        {
-                            Name = "all",
-                            Match = new RouteMatch { Prefix = "/" },
-                            Route_ = new RouteAction { WeightedClusters = split },
-                        },
-                    },
-                },
-            },
+            // Only failures before the app saw the request: retrying what an app may have acted on
+            // (a 5xx to a POST) is the app's decision, not the router's.
+            action.RetryPolicy = new RetryPolicy { RetryOn = "connect-failure,refused-stream,reset", NumRetries = app.Retries };
+        }
+        var virtualHost = new VirtualHost
+        {
+            Name = app.Name,
+            Routes = { new Route { Name = "all", Match = new RouteMatch { Prefix = "/" }, Route_ = action } },
         };
+        virtualHost.Domains.AddRange(Domains(app));
+        return new RouteConfiguration { Name = routeName, VirtualHosts = { virtualHost } };
+    }
+
+    /// <remarks>
+    /// Each app has its own listener and route, so by default the host header needs no match (<c>*</c>).
+    /// Proxyless gRPC clients match the domains against the name they dial (xds:///app), so a gRPC app
+    /// with its own domains also answers to its name.
+    /// </remarks>
+    private static IEnumerable<string> Domains(AppRouting app)
+    {
+        if (app.Domains is not { Count: > 0 } domains) return ["*"];
+        if (app.Protocol == AppProtocol.Grpc && !domains.Contains("*") && !domains.Contains(app.Name))
+            return [.. domains, app.Name];
+        return domains;
     }
 
     private static HttpConnectionManager BuildConnectionManager(AppRouting app, string routeName) => new()

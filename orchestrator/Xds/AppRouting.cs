@@ -15,8 +15,14 @@ public enum AppProtocol
 /// <param name="Protocol">Routing shape; gRPC apps also get an api_listener for proxyless clients.</param>
 /// <param name="PublicPort">Port Envoy listens on for the app, or null for no socket listener.</param>
 /// <param name="Releases">Live releases; at least one must carry a positive weight.</param>
+/// <param name="Domains">The virtual host's domains (routing.domains); null or empty means <c>*</c>.</param>
+/// <param name="RequestTimeout">RouteAction.timeout for every request (routing.request_timeout); null leaves the data plane's default.</param>
+/// <param name="Retries">Retries on connect failure or reset (routing.retries); 0 for no retry policy.</param>
 public sealed record AppRouting(
     string Name,
     AppProtocol Protocol,
     int? PublicPort,
-    IReadOnlyList<ReleaseRouting> Releases);
+    IReadOnlyList<ReleaseRouting> Releases,
+    IReadOnlyList<string>? Domains = null,
+    TimeSpan? RequestTimeout = null,
+    uint Retries = 0);
