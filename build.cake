@@ -87,8 +87,8 @@ Task("Test")
 });
 
 // The README's demo: a real deploy with traffic flowing, on loopback, with the embedded defaults.
-// Build first (the Restore it depends on installs tests/conformance's npm packages: the example app
-// and the traffic client run on them); the demo prints its own progress and exits non-zero on failure.
+// Build first (baton, baton-agent, baton-proxy and the demo itself); the example app is plain Node
+// with no packages. The demo prints its own progress and exits non-zero on failure.
 Task("Demo")
     .IsDependentOn("Build")
     .Does(() =>
