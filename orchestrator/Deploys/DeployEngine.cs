@@ -160,12 +160,15 @@ public sealed class DeployEngine(DeployServices services) : BackgroundService
     {
         await RequireAppAsync(app, ct);
         var status = new AppStatus { App = app };
-        status.Deploy = _runners.TryGetValue(app, out var runner) ? runner.Record.Deploy.Clone()
-            : (await services.Repository.ListDeploysAsync(app, 1, ct)).FirstOrDefault();
+        IReadOnlyList<ReleaseWeight>? runnerWeights = null;
+        if (_runners.TryGetValue(app, out var runner))
+            (status.Deploy, runnerWeights) = await runner.SnapshotAsync(ct);
+        else
+            status.Deploy = (await services.Repository.ListDeploysAsync(app, 1, ct)).FirstOrDefault();
         var desired = await services.Repository.GetDesiredAsync(app, ct);
         if (desired is not null)
         {
-            status.Weights.AddRange(desired.AckedWeights);
+            status.Weights.AddRange(runnerWeights ?? desired.AckedWeights);
             var live = services.Instances.Snapshot(app);
             foreach (var i in desired.Releases.SelectMany(r => r.Instances.Select(i => (r.Version, i))))
             {
@@ -302,9 +305,18 @@ public sealed class DeployEngine(DeployServices services) : BackgroundService
 
     private async Task ReconcileIdleAppsAsync(CancellationToken ct)
     {
-        foreach (var desired in await services.Repository.ListDesiredAsync(ct))
+        foreach (var listed in await services.Repository.ListDesiredAsync(ct))
         {
-            if (_runners.TryGetValue(desired.App, out var runner) && !DeployPhases.IsFinished(runner.Record.Deploy.Phase)) continue;
+            var desired = listed;
+            if (_runners.TryGetValue(listed.App, out var runner))
+            {
+                // Read under the runner's lock, which its saves hold: a deploy still running is left
+                // alone, and one that finished after the list was read is read again, so an older
+                // desired state never republishes stale weights.
+                if (!DeployPhases.IsFinished((await runner.SnapshotAsync(ct)).Deploy.Phase)) continue;
+                if (await services.Repository.GetDesiredAsync(listed.App, ct) is not { } current) continue;
+                desired = current;
+            }
             var spec = await services.Repository.GetAppAsync(desired.App, ct);
             if (spec is null) continue;
 

@@ -78,6 +78,23 @@ internal sealed class DeployRunner
         if (_wake.CurrentCount == 0) _wake.Release();
     }
 
+    /// <summary>
+    /// The deploy and the weights last ACKed, read together under the runner's lock: a reader never sees
+    /// a phase (say, rolled back) whose weights are not saved yet.
+    /// </summary>
+    public async Task<(Deploy Deploy, IReadOnlyList<ReleaseWeight> AckedWeights)> SnapshotAsync(CancellationToken ct)
+    {
+        await _lock.WaitAsync(ct);
+        try
+        {
+            return (Deploy.Clone(), _desired.AckedWeights.Select(w => w.Clone()).ToList());
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     public async Task RunAsync(CancellationToken stop)
     {
         try
@@ -513,10 +530,18 @@ internal sealed class DeployRunner
                 var confirmation = await _s.Publisher.ApplyAndConfirmAsync(routing, _timings.AckTimeout, ct);
                 if (confirmation.Outcome != ConfirmationOutcome.Acked)
                     _s.Logger.LogWarning("Deploy {Id}: rollback weights not ACKed by every data plane ({Outcome}: {Error})", Deploy.Id, confirmation.Outcome, confirmation.Error);
-                _desired.AckedWeights.Clear();
-                _desired.AckedWeights.Add(new ReleaseWeight { Version = from.Version, Weight = 100 });
-                Deploy.Weights.Clear();
-                Deploy.Weights.AddRange(_desired.AckedWeights);
+                await _lock.WaitAsync(ct);
+                try
+                {
+                    _desired.AckedWeights.Clear();
+                    _desired.AckedWeights.Add(new ReleaseWeight { Version = from.Version, Weight = 100 });
+                    Deploy.Weights.Clear();
+                    Deploy.Weights.AddRange(_desired.AckedWeights);
+                }
+                finally
+                {
+                    _lock.Release();
+                }
             }
         }
         if (to is not null && to != from)
