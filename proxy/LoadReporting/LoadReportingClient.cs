@@ -32,47 +32,8 @@ public sealed class LoadReportingClient(
     {
         using var channel = XdsChannel.Create(options.XdsServer);
         var client = new LoadReportingService.LoadReportingServiceClient(channel);
-        var delay = options.ReconnectInitialDelay;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var instructed = false;
-            try
-            {
-                await RunStreamAsync(client, () => instructed = true, stoppingToken);
-                logger.LogWarning("LRS stream to {Server} closed by the server; reconnecting", options.XdsServer);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (RpcException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (RpcException e)
-            {
-                logger.LogWarning("LRS stream to {Server} failed ({Status}: {Detail}); reconnecting",
-                    options.XdsServer, e.StatusCode, e.Status.Detail);
-            }
-            catch (Exception e)
-            {
-                logger.LogError(e, "LRS stream to {Server} failed unexpectedly; reconnecting", options.XdsServer);
-            }
-
-            if (instructed)
-            {
-                delay = options.ReconnectInitialDelay;
-            }
-            try
-            {
-                await Task.Delay(delay, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.ReconnectMaxDelay.Ticks));
-        }
+        await ControlPlaneStreamLoop.RunAsync("LRS", options, logger,
+            (answered, ct) => RunStreamAsync(client, answered, ct), afterStream: null, stoppingToken);
     }
 
     private async Task RunStreamAsync(LoadReportingService.LoadReportingServiceClient client, Action instructed, CancellationToken ct)

@@ -38,56 +38,14 @@ public sealed class AdsClient(
     {
         using var channel = XdsChannel.Create(options.XdsServer);
         var client = new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel);
-        var delay = options.ReconnectInitialDelay;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var stream = new StreamState();
-            try
-            {
-                await RunStreamAsync(client, stream, stoppingToken);
-                logger.LogWarning("ADS stream to {Server} closed by the server; reconnecting", options.XdsServer);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (RpcException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (RpcException e)
-            {
-                logger.LogWarning("ADS stream to {Server} failed ({Status}: {Detail}); keeping the last applied config and reconnecting",
-                    options.XdsServer, e.StatusCode, e.Status.Detail);
-            }
-            catch (Exception e)
-            {
-                // Not a transport failure: a bug. The proxy keeps serving what it has and tries a fresh stream.
-                logger.LogError(e, "ADS stream to {Server} failed unexpectedly; reconnecting", options.XdsServer);
-            }
-            finally
-            {
-                status.SetConnected(false);
-            }
-
-            if (stream.ReceivedResponse)
-            {
-                delay = options.ReconnectInitialDelay;
-            }
-            try
-            {
-                await Task.Delay(delay, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.ReconnectMaxDelay.Ticks));
-        }
+        // The last applied config keeps serving while the stream is down.
+        await ControlPlaneStreamLoop.RunAsync("ADS", options, logger,
+            (answered, ct) => RunStreamAsync(client, new StreamState(), answered, ct),
+            () => status.SetConnected(false), stoppingToken);
     }
 
     private async Task RunStreamAsync(
-        AggregatedDiscoveryService.AggregatedDiscoveryServiceClient client, StreamState stream, CancellationToken ct)
+        AggregatedDiscoveryService.AggregatedDiscoveryServiceClient client, StreamState stream, Action answered, CancellationToken ct)
     {
         using var call = client.StreamAggregatedResources(cancellationToken: ct);
         foreach (var typeUrl in XdsTypeUrl.All)
@@ -102,6 +60,7 @@ public sealed class AdsClient(
             if (!stream.ReceivedResponse)
             {
                 stream.ReceivedResponse = true;
+                answered();
                 status.SetConnected(true);
                 logger.LogInformation("ADS stream to {Server} established as node {NodeId}", options.XdsServer, options.NodeId);
             }
