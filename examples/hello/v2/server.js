@@ -10,7 +10,8 @@
 // accepting, finishes the requests in flight, then exits.
 //
 // For tests and benchmarks: HELLO_CRASH_ON_START=1 exits 1 at once (a broken release),
-// HELLO_FAIL_RATE=0.3 answers that fraction of `GET /` with 500.
+// HELLO_FAIL_RATE=0.3 answers that fraction of `GET /` with 500, HELLO_NEVER_READY=1 answers
+// /healthz with 503 for ever (a release that starts but never gets ready).
 'use strict';
 const http = require('http');
 
@@ -19,6 +20,7 @@ const GREETING = 'Hello again, from v2';
 const port = Number(process.env.PORT || 3000);
 const host = process.env.HOST || '127.0.0.1';
 const failRate = Number(process.env.HELLO_FAIL_RATE || 0);
+const neverReady = process.env.HELLO_NEVER_READY === '1';
 const maxSlowMs = 60_000;
 
 if (process.env.HELLO_CRASH_ON_START === '1') {
@@ -52,7 +54,7 @@ const server = http.createServer((req, res) => {
       if (failRate > 0 && Math.random() < failRate) return send(res, 500, { error: 'HELLO_FAIL_RATE', version: VERSION });
       return send(res, 200, hello());
     case '/healthz':
-      return send(res, closing ? 503 : 200, { ready: !closing });
+      return send(res, closing || neverReady ? 503 : 200, { ready: !closing && !neverReady });
     case '/slow': {
       const ms = Math.min(Math.max(Number(url.searchParams.get('ms')) || 0, 0), maxSlowMs);
       setTimeout(() => send(res, 200, { ...hello(), slept_ms: ms }), ms);

@@ -31,7 +31,7 @@ public sealed class AgentCrashTests(ITestOutputHelper output)
         var whileDown = await client.WindowAsync(200);
         output.WriteLine($"while agent a2 is down: {whileDown}");
         WeightedSplit.AssertFollows(whileDown, ("v2", 50), ("v1", 50));
-        Assert.True(v1.Values.Concat(v2.Values).All(EndToEndCluster.IsAlive), "an instance died with its agent");
+        Assert.True(v1.Values.Concat(v2.Values).All(cluster.IsAlive), "an instance died with its agent");
         await Task.Delay(TimeSpan.FromSeconds(1));
         await agent.RestartAsync();
 
@@ -39,7 +39,7 @@ public sealed class AgentCrashTests(ITestOutputHelper output)
         Assert.True(done.Phase == DeployPhase.Succeeded, done.ToString());
         // The restarted agent adopted its instances: the same processes, none launched again.
         Assert.Equal(v2, await cluster.ReadyPidsAsync("v2", expected: 2));
-        await Fleet.Support.Eventually.TrueAsync(() => !v1.Values.Any(EndToEndCluster.IsAlive), "v1 processes stopped after the rollback window");
+        await Fleet.Support.Eventually.TrueAsync(() => !v1.Values.Any(cluster.IsAlive), "v1 processes stopped after the rollback window");
         await Fleet.Support.Eventually.MatchAsync(() => cluster.InstancesAsync(), l => l.All(i => i.Version == "v2"), "only v2 instances listed");
 
         WeightedSplit.AssertFollows(await client.WindowAsync(100), ("v2", 100));

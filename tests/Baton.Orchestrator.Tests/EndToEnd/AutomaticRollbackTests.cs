@@ -57,7 +57,7 @@ public sealed class AutomaticRollbackTests(ITestOutputHelper output)
 
         var deploy = await cluster.DeployAsync("v2", mode);
         var done = await cluster.WaitForDeployAsync(deploy.Id, EndToEndCluster.DeployFinished, "the deploy of a bad v2 ends",
-            d => Assert.True(v1.Values.All(EndToEndCluster.IsAlive), $"a v1 instance died in phase {d.Phase}"));
+            d => Assert.True(v1.Values.All(cluster.IsAlive), $"a v1 instance died in phase {d.Phase}"));
         output.WriteLine($"reason: {done.Reason}");
         Assert.True(done.Phase == DeployPhase.RolledBack, done.ToString());
 

@@ -30,7 +30,7 @@ public sealed class CanaryDeployTests(ITestOutputHelper output)
         {
             if (d.Phase is DeployPhase.Succeeded or DeployPhase.Retiring) return;
             // Until the old release is retired, every one of its processes runs: nothing stops it early.
-            Assert.True(v1.Values.All(EndToEndCluster.IsAlive), $"a v1 instance is gone in phase {d.Phase}, step {d.Step}");
+            Assert.True(v1.Values.All(cluster.IsAlive), $"a v1 instance is gone in phase {d.Phase}, step {d.Step}");
             v1AliveUntil = d.Phase;
         }
 
@@ -60,7 +60,7 @@ public sealed class CanaryDeployTests(ITestOutputHelper output)
         Assert.DoesNotContain("drain timeout", done.Message, StringComparison.Ordinal);
 
         // v1 stays warm for the rollback window (1 s), then its processes are stopped and removed.
-        await Fleet.Support.Eventually.TrueAsync(() => !v1.Values.Any(EndToEndCluster.IsAlive), "v1 processes stopped after the rollback window");
+        await Fleet.Support.Eventually.TrueAsync(() => !v1.Values.Any(cluster.IsAlive), "v1 processes stopped after the rollback window");
         await Fleet.Support.Eventually.MatchAsync(() => cluster.InstancesAsync(), l => l.All(i => i.Version == "v2"), "only v2 instances listed");
         var v2 = await cluster.ReadyPidsAsync("v2", expected: 2);
         WeightedSplit.AssertFollows(await first.WindowAsync(200), ("v2", 100));

@@ -14,25 +14,44 @@ namespace Baton.Orchestrator.Tests.EndToEnd;
 
 /// <summary>
 /// A whole Baton installation made of real processes on 127.0.0.1: `baton server` (killable), two
-/// or more baton-agents, the `baton` CLI for commands, and grpc-js-xds clients for traffic. The app
-/// is tests/conformance/release-server.js (ReleaseEcho), shipped as echo-VERSION.tar.gz artifacts
-/// that may carry a release-mode.json so each version behaves its own way. Disposing kills every
-/// process it started (instances included) and writes the server's log to the test output.
+/// or more baton-agents, the `baton` CLI for commands, and traffic. The app is one of two:
+/// <list type="bullet">
+/// <item><see cref="EchoApp"/> (the default), tests/conformance/release-server.js (ReleaseEcho) over gRPC,
+/// shipped as echo-VERSION.tar.gz artifacts that may carry a release-mode.json so each version behaves
+/// its own way, called by grpc-js-xds clients;</item>
+/// <item><see cref="HelloApp"/>, the quickstart HTTP app (examples/hello/VERSION), whose artifacts may
+/// carry environment variables of their own, called through baton-proxy (standalone or inside an agent)
+/// on <see cref="PublicPort"/> by <see cref="HttpLoad"/>.</item>
+/// </list>
+/// Disposing kills every process it started (instances included) and writes the server's and the
+/// proxies' logs to the test output.
 /// </summary>
 internal sealed class EndToEndCluster : IAsyncDisposable
 {
-    public const string App = "echo";
+    public const string EchoApp = "echo";
+    public const string HelloApp = "hello";
 
     private readonly ITestOutputHelper _output;
     private readonly List<XdsClientProcess> _clients = [];
+    private readonly List<ProxyProcess> _proxies = [];
+    private readonly List<HttpLoad> _loads = [];
 
-    private EndToEndCluster(ITestOutputHelper output, string workDir, OrchestratorProcess server, IReadOnlyList<RealAgent> agents)
+    private EndToEndCluster(ITestOutputHelper output, string app, string workDir, OrchestratorProcess server, IReadOnlyList<RealAgent> agents)
     {
         _output = output;
+        App = app;
         WorkDir = workDir;
         Server = server;
         Agents = agents;
+        // Below the ephemeral range, so no outgoing connection of another test takes it before the proxy binds it.
+        PublicPort = RealAgent.FreePortBlock(1);
     }
+
+    /// <summary>The app every command, spec and artifact of this cluster is about.</summary>
+    public string App { get; }
+
+    /// <summary>The HTTP app's routing.public_port: where the proxies listen for it.</summary>
+    public int PublicPort { get; }
 
     public string WorkDir { get; }
 
@@ -44,14 +63,25 @@ internal sealed class EndToEndCluster : IAsyncDisposable
 
     public static string AgentName(int index) => $"a{index + 1}";
 
-    /// <summary>Starts the server and <paramref name="agentCount"/> agents, and registers the agents with `baton agents add`.</summary>
-    public static async Task<EndToEndCluster> StartAsync(ITestOutputHelper output, int agentCount = 2)
+    /// <summary>
+    /// Starts the server and <paramref name="agentCount"/> agents for <paramref name="app"/>, and registers the
+    /// agents with `baton agents add`. With <paramref name="proxyInFirstAgent"/>, the first agent also runs the
+    /// built-in baton-proxy (`baton-agent --proxy`) for the app; one only, as every proxy binds the same public port.
+    /// </summary>
+    public static async Task<EndToEndCluster> StartAsync(ITestOutputHelper output, int agentCount = 2, string app = EchoApp, bool proxyInFirstAgent = false)
     {
         var workDir = Directory.CreateTempSubdirectory("baton-e2e-").FullName;
         var serverTask = OrchestratorProcess.StartAsync(Path.Combine(workDir, "server"));
-        var agentTasks = Enumerable.Range(0, agentCount).Select(_ => RealAgent.StartAsync()).ToList();
+        var agentTasks = new List<Task<RealAgent>>();
         try
         {
+            if (proxyInFirstAgent)
+            {
+                // The agent's proxy needs the server's xDS address, known once the server runs.
+                var xds = (await serverTask).XdsAddress;
+                agentTasks.Add(RealAgent.StartAsync(proxy: new AgentProxySettings(xds, "agent-proxy", app)));
+            }
+            agentTasks.AddRange(Enumerable.Range(agentTasks.Count, agentCount - agentTasks.Count).Select(_ => RealAgent.StartAsync()));
             await Task.WhenAll([serverTask, .. agentTasks]);
         }
         catch
@@ -61,7 +91,7 @@ internal sealed class EndToEndCluster : IAsyncDisposable
             Directory.Delete(workDir, recursive: true);
             throw;
         }
-        var cluster = new EndToEndCluster(output, workDir, serverTask.Result, agentTasks.Select(t => t.Result).ToList());
+        var cluster = new EndToEndCluster(output, app, workDir, serverTask.Result, agentTasks.Select(t => t.Result).ToList());
         try
         {
             var added = await Task.WhenAll(cluster.Agents.Select((a, i) => cluster.CliAsync("agents", "add", AgentName(i), a.Address)));
@@ -79,7 +109,7 @@ internal sealed class EndToEndCluster : IAsyncDisposable
 
     public Task<CliResult> CliAsync(params string[] args) => BatonCli.RunAsync([.. args, "--server", Server.ApiAddress]);
 
-    /// <summary>`baton apply -f echo.yaml`; asserts it succeeded.</summary>
+    /// <summary>`baton apply -f APP.yaml`; asserts it succeeded.</summary>
     public async Task ApplyAsync(string specYaml)
     {
         var result = await ApplyRawAsync(specYaml);
@@ -93,7 +123,7 @@ internal sealed class EndToEndCluster : IAsyncDisposable
         return await CliAsync("apply", "-f", path);
     }
 
-    /// <summary>`baton deploy echo --artifact echo-VERSION.tar.gz` (the CLI returns once the deploy started); asserts it started.</summary>
+    /// <summary>`baton deploy APP --artifact APP-VERSION.tar.gz` (the CLI returns once the deploy started); asserts it started.</summary>
     public async Task<Deploy> DeployAsync(string version, object? mode = null)
     {
         var result = await CliAsync("deploy", App, "--artifact", Artifact(version, mode));
@@ -113,7 +143,7 @@ internal sealed class EndToEndCluster : IAsyncDisposable
         return done;
     }
 
-    /// <summary>`baton history echo --json`, parsed back as the reply message.</summary>
+    /// <summary>`baton history APP --json`, parsed back as the reply message.</summary>
     public async Task<ListDeploysResponse> HistoryAsync()
     {
         var result = await CliAsync("history", App, "--json");
@@ -124,12 +154,19 @@ internal sealed class EndToEndCluster : IAsyncDisposable
     // ------------------------------------------------------------------ artifacts
 
     /// <summary>
-    /// echo-VERSION.tar.gz, flat: release-server.js, release_echo.proto and, with <paramref name="mode"/>,
-    /// release-mode.json (e.g. <c>new { failRate = 0.3 }</c>) making this release behave its own way.
+    /// APP-VERSION.tar.gz, flat, with <paramref name="mode"/> making this release behave its own way.
+    /// Echo: release-server.js, release_echo.proto and, with a mode, release-mode.json (e.g.
+    /// <c>new { failRate = 0.3 }</c>). Hello: examples/hello/VERSION and, with a mode, its properties as
+    /// environment variables of this release only (e.g. <c>new { HELLO_FAIL_RATE = "0.3" }</c>).
     /// </summary>
     public string Artifact(string version, object? mode = null)
     {
         var path = Path.Combine(WorkDir, $"{App}-{version}.tar.gz");
+        if (App == HelloApp)
+        {
+            FolderArtifact.Pack(Path.Combine(HelloDirectory, version), path, environment: mode is null ? null : FolderArtifact.Environment(mode));
+            return path;
+        }
         using (var file = File.Create(path))
         using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
         using (var tar = new TarWriter(gzip))
@@ -147,16 +184,19 @@ internal sealed class EndToEndCluster : IAsyncDisposable
         return path;
     }
 
+    /// <summary>examples/hello: the quickstart app's v1/ and v2/.</summary>
+    public static string HelloDirectory => Path.Combine(XdsClientProcess.ConformanceDirectory, "..", "..", "examples", "hello");
+
     /// <summary>
-    /// The app's spec, with <paramref name="strategy"/> (YAML lines under `strategy:`, indented by the
+    /// The echo app's spec, with <paramref name="strategy"/> (YAML lines under `strategy:`, indented by the
     /// caller as at top level) and optional extra top-level YAML.
     /// </summary>
     public static string Spec(string strategy, string extra = "")
     {
         var nodeModules = Path.Combine(XdsClientProcess.ConformanceDirectory, "node_modules");
-        var indented = string.Join('\n', strategy.Trim('\n').Split('\n').Select(l => "  " + l));
+        var indented = Indent(strategy);
         return $"""
-            name: {App}
+            name: {EchoApp}
             command: node
             args: [release-server.js]
             env:
@@ -174,6 +214,35 @@ internal sealed class EndToEndCluster : IAsyncDisposable
             """.Replace("\n\n", "\n", StringComparison.Ordinal) + "\n";
     }
 
+    /// <summary>
+    /// The hello app's spec as examples/hello/hello.yaml writes it, with this cluster's public port, one
+    /// instance per agent, a quicker readiness probe, <paramref name="strategy"/> and optional extra top-level YAML.
+    /// </summary>
+    public string HelloSpec(string strategy, string extra = "") => $"""
+        name: {HelloApp}
+        command: node
+        args: [server.js]
+        placement:
+          instances_per_agent: 1
+        readiness:
+          type: http
+          path: /healthz
+          interval: 100ms
+          timeout: 500ms
+        stop:
+          signal: SIGTERM
+          timeout: 10s
+        routing:
+          protocol: http
+          public_port: {PublicPort}
+          request_timeout: 30s
+        {extra.Trim('\n')}
+        strategy:
+        {Indent(strategy)}
+        """.Replace("\n\n", "\n", StringComparison.Ordinal) + "\n";
+
+    private static string Indent(string yaml) => string.Join('\n', yaml.Trim('\n').Split('\n').Select(l => "  " + l));
+
     // ------------------------------------------------------------------ traffic
 
     /// <summary>A grpc-js-xds client dialing xds:///echo through this server, calling continuously (4 workers, 2 ms apart).</summary>
@@ -182,6 +251,49 @@ internal sealed class EndToEndCluster : IAsyncDisposable
         var client = await XdsClientProcess.StartAsync(XdsClientKind.GrpcJs, Server.XdsAddress, nodeId, App, concurrency, pauseMs);
         _clients.Add(client);
         return client;
+    }
+
+    /// <summary>A standalone baton-proxy (a process of its own) fronting the app on 127.0.0.1:<see cref="PublicPort"/>.</summary>
+    public ProxyProcess StartProxy(string node)
+    {
+        var proxy = ProxyProcess.Start(Server.XdsAddress, node, App);
+        _proxies.Add(proxy);
+        return proxy;
+    }
+
+    /// <summary>
+    /// HTTP traffic through <see cref="PublicPort"/>, started once a first request there was answered by
+    /// the app: a proxy binds the port only with a route, so the load counts no failure from before.
+    /// </summary>
+    public async Task<HttpLoad> StartHttpLoadAsync(HttpLoadShape? shape = null)
+    {
+        await WaitForHttpAnswerAsync();
+        var load = HttpLoad.Start(PublicPort, shape);
+        _loads.Add(load);
+        return load;
+    }
+
+    private async Task WaitForHttpAnswerAsync()
+    {
+        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        // The deadline only stops a hang; it is not a claim about how fast a proxy gets its config.
+        var giveUp = DateTime.UtcNow.AddSeconds(60);
+        string last = "nothing tried";
+        while (DateTime.UtcNow < giveUp)
+        {
+            try
+            {
+                using var response = await probe.GetAsync(new Uri($"http://127.0.0.1:{PublicPort}/"));
+                if (response.IsSuccessStatusCode) return;
+                last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                last = e.Message;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"no proxy answered for {App} on 127.0.0.1:{PublicPort}; last: {last}");
     }
 
     // ------------------------------------------------------------------ observing
@@ -222,6 +334,15 @@ internal sealed class EndToEndCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until the data plane <paramref name="node"/> is connected to the server and has ACKed all it was sent.</summary>
+    public async Task<DataPlane> WaitForDataPlaneAsync(string node)
+    {
+        var plane = await Fleet.Support.Eventually.MatchAsync(
+            async () => (await Api.ListDataPlanesAsync(new ListDataPlanesRequest { App = App })).DataPlanes.FirstOrDefault(d => d.NodeId == node),
+            d => d is { Status: "in sync" }, $"data plane {node} connected and in sync");
+        return plane!;
+    }
+
     /// <summary>The app's instances as the agents report them (through the server), for one version or all.</summary>
     public async Task<List<Instance>> InstancesAsync(string? version = null)
     {
@@ -239,8 +360,8 @@ internal sealed class EndToEndCluster : IAsyncDisposable
         return instances.ToDictionary(i => i.InstanceId, i => i.Pid);
     }
 
-    /// <summary>Whether the process runs (a zombie, or a pid now used by something else, does not count).</summary>
-    public static bool IsAlive(int pid)
+    /// <summary>Whether the process runs as an instance of this app (a zombie, or a pid now used by something else, does not count).</summary>
+    public bool IsAlive(int pid)
     {
         try
         {
@@ -256,6 +377,17 @@ internal sealed class EndToEndCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var load in _loads)
+        {
+            try
+            {
+                await load.DisposeAsync();
+            }
+            catch (Exception e)
+            {
+                _output.WriteLine($"http load: {e}");
+            }
+        }
         foreach (var client in _clients)
         {
             try
@@ -267,11 +399,14 @@ internal sealed class EndToEndCluster : IAsyncDisposable
                 _output.WriteLine($"xds client {client.NodeId}: {e.Message}");
             }
         }
+        foreach (var proxy in _proxies) await proxy.DisposeAsync();
         await Server.DisposeAsync();
         foreach (var agent in Agents) await agent.DisposeAsync();
         try
         {
             _output.WriteLine($"---- baton server output (tail)\n{Server.OutputTail()}");
+            foreach (var proxy in _proxies) _output.WriteLine($"---- baton-proxy {proxy.Node} output (tail)\n{proxy.OutputTail()}");
+            foreach (var agent in Agents.Where(a => a.RunsProxy)) _output.WriteLine($"---- baton-agent {agent.Address} (with --proxy) output (tail)\n{agent.OutputTail()}");
         }
         catch (InvalidOperationException)
         {

@@ -50,7 +50,7 @@ public sealed class OperatorCommandTests(ITestOutputHelper output)
         // Instant: the warm v1 processes took the traffic back; nothing was launched for it.
         Assert.Equal(v1, await cluster.ReadyPidsAsync("v1", expected: 2));
         WeightedSplit.AssertFollows(await client.WindowAsync(200), ("v1", 100));
-        await Fleet.Support.Eventually.TrueAsync(() => !v2.Values.Any(EndToEndCluster.IsAlive), "v2 processes stopped after the rollback");
+        await Fleet.Support.Eventually.TrueAsync(() => !v2.Values.Any(cluster.IsAlive), "v2 processes stopped after the rollback");
 
         var total = await client.QuitAsync();
         output.WriteLine($"total: {total}");
@@ -59,7 +59,7 @@ public sealed class OperatorCommandTests(ITestOutputHelper output)
 
     private async Task<Cli.CliResult> RunAsync(EndToEndCluster cluster, string command)
     {
-        var result = await cluster.CliAsync(command, EndToEndCluster.App);
+        var result = await cluster.CliAsync(command, cluster.App);
         output.WriteLine($"baton {command}: {result.Stdout.Trim()}");
         Assert.True(result.ExitCode == 0, result.ToString());
         return result;

@@ -100,7 +100,7 @@ public sealed class OrchestratorCrashTests(ITestOutputHelper output)
             d => Assert.True(d.Phase is not (DeployPhase.Retiring or DeployPhase.Succeeded), $"draining passed unseen: {d}"));
         var v2 = await cluster.ReadyPidsAsync("v2", expected: 2);
         cluster.Server.Kill();
-        Assert.True(v1.Values.All(EndToEndCluster.IsAlive), "v1 stopped before the drain ended");
+        Assert.True(v1.Values.All(cluster.IsAlive), "v1 stopped before the drain ended");
         await cluster.Server.RestartAsync();
 
         var done = await cluster.WaitForDeployAsync(deploy.Id, EndToEndCluster.DeployFinished, "the deploy ends after the restart");
@@ -113,7 +113,7 @@ public sealed class OrchestratorCrashTests(ITestOutputHelper output)
 
     private static async Task AssertV1RetiredAsync(EndToEndCluster cluster, Dictionary<string, int> v1)
     {
-        await Fleet.Support.Eventually.TrueAsync(() => !v1.Values.Any(EndToEndCluster.IsAlive), "v1 processes stopped after the rollback window");
+        await Fleet.Support.Eventually.TrueAsync(() => !v1.Values.Any(cluster.IsAlive), "v1 processes stopped after the rollback window");
         await Fleet.Support.Eventually.MatchAsync(() => cluster.InstancesAsync(), l => l.All(i => i.Version == "v2"), "only v2 instances listed");
     }
 

@@ -17,15 +17,17 @@ namespace Baton.Orchestrator.Tests.Fleet.Support;
 internal sealed class RealAgent : IAsyncDisposable
 {
     private readonly string? _tokenFile;
+    private readonly AgentProxySettings? _proxy;
     private Process? _process;
     private GrpcChannel? _channel;
 
-    private RealAgent(string dataDir, int listenPort, (int Start, int End) portRange, string? tokenFile)
+    private RealAgent(string dataDir, int listenPort, (int Start, int End) portRange, string? tokenFile, AgentProxySettings? proxy)
     {
         DataDir = dataDir;
         ListenPort = listenPort;
         PortRange = portRange;
         _tokenFile = tokenFile;
+        _proxy = proxy;
     }
 
     public string DataDir { get; }
@@ -41,8 +43,23 @@ internal sealed class RealAgent : IAsyncDisposable
 
     public StringBuilder Output { get; } = new();
 
-    /// <summary>Starts an agent; with <paramref name="token"/> it requires `authorization: Bearer TOKEN`.</summary>
-    public static async Task<RealAgent> StartAsync(string? token = null, int portCount = 20)
+    /// <summary>Whether this agent also runs the built-in baton-proxy (`--proxy`).</summary>
+    public bool RunsProxy => _proxy is not null;
+
+    /// <summary>The last <paramref name="chars"/> characters the agent wrote (its proxy's log included).</summary>
+    public string OutputTail(int chars = 40_000)
+    {
+        lock (Output)
+        {
+            return Output.Length <= chars ? Output.ToString() : Output.ToString(Output.Length - chars, chars);
+        }
+    }
+
+    /// <summary>
+    /// Starts an agent; with <paramref name="token"/> it requires `authorization: Bearer TOKEN`; with
+    /// <paramref name="proxy"/> it also runs the built-in baton-proxy (`--proxy`).
+    /// </summary>
+    public static async Task<RealAgent> StartAsync(string? token = null, int portCount = 20, AgentProxySettings? proxy = null)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "baton-fleet-test-" + Guid.NewGuid().ToString("n")[..12]);
         Directory.CreateDirectory(dataDir);
@@ -54,7 +71,7 @@ internal sealed class RealAgent : IAsyncDisposable
         }
         // Instance ports come from a free block the kernel picked, so parallel test classes do not collide.
         var start = FreePortBlock(portCount);
-        var agent = new RealAgent(dataDir, FreePort(), (start, start + portCount - 1), tokenFile);
+        var agent = new RealAgent(dataDir, FreePort(), (start, start + portCount - 1), tokenFile, proxy);
         try
         {
             await agent.StartProcessAsync(token);
@@ -83,6 +100,10 @@ internal sealed class RealAgent : IAsyncDisposable
         {
             psi.ArgumentList.Add("--token-file");
             psi.ArgumentList.Add(_tokenFile);
+        }
+        if (_proxy is not null)
+        {
+            foreach (var arg in _proxy.Arguments()) psi.ArgumentList.Add(arg);
         }
         _process = Process.Start(psi) ?? throw new InvalidOperationException("could not start baton-agent");
         _process.OutputDataReceived += (_, e) => { lock (Output) Output.AppendLine(e.Data); };
@@ -208,7 +229,7 @@ internal sealed class RealAgent : IAsyncDisposable
     }
 
     /// <summary>The first port of <paramref name="count"/> consecutive ports that are free right now.</summary>
-    private static int FreePortBlock(int count)
+    public static int FreePortBlock(int count)
     {
         // Below the kernel's ephemeral range (32768+), where FreePort's listen ports come from: the two never overlap.
         for (var attempt = 0; attempt < 100; attempt++)
