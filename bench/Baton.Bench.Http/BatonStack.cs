@@ -104,6 +104,7 @@ internal sealed partial class BatonStack : IAsyncDisposable
 
     public long AgentRssBytes() => ProcFs.RssBytes(_agent!.Pid);
     public long ProxyRssBytes() => ProcFs.RssBytes(_proxy!.Pid);
+    public int ProxyPid => _proxy!.Pid;
     public long ServerRssBytes() => ProcFs.RssBytes(_server!.Pid);
 
     private Task<CommandResult> BatonAsync(string[] args, CancellationToken cancel) =>
