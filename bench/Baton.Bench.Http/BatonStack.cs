@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Baton.Bench.Http;
@@ -85,16 +86,25 @@ internal sealed partial class BatonStack : IAsyncDisposable
     public Task<CommandResult> DeployAsync(string artifact, CancellationToken cancel) =>
         CommandLine.RunAsync(_binaries.Baton.File, [.. _binaries.Baton.Args, "deploy", "hello", "--artifact", artifact, "--watch"], CommandLimit, cancel, CliEnvironment);
 
-    /// <summary>The ports of the app's running instances, from `baton ps hello` (for hitting one directly).</summary>
+    /// <summary>
+    /// The ports of the app's ready instances, from `baton ps hello --json` (for hitting one directly).
+    /// The JSON form, not the table: the table's columns change with the app filter and the terminal.
+    /// </summary>
     public async Task<IReadOnlyList<int>> InstancePortsAsync(CancellationToken cancel)
     {
-        var ps = await BatonAsync(["ps", "hello"], cancel);
-        return ps.Output.Split('\n').Select(l => InstanceRow().Match(l)).Where(m => m.Success)
-            .Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+        var ps = await CommandLine.RunAsync(_binaries.Baton.File, [.. _binaries.Baton.Args, "ps", "hello", "--json"], CommandLimit, cancel, CliEnvironment);
+        if (ps.ExitCode != 0) throw new InvalidOperationException($"baton ps hello --json exited {ps.ExitCode}:\n{ps.Output}");
+        using var reply = JsonDocument.Parse(ps.Output);
+        return reply.RootElement.TryGetProperty("instances", out var instances)
+            ? instances.EnumerateArray()
+                .Where(i => i.TryGetProperty("state", out var state) && state.GetString() == "ready" && i.TryGetProperty("port", out _))
+                .Select(i => i.GetProperty("port").GetInt32()).ToList()
+            : [];
     }
 
     public long AgentRssBytes() => ProcFs.RssBytes(_agent!.Pid);
     public long ProxyRssBytes() => ProcFs.RssBytes(_proxy!.Pid);
+    public int ProxyPid => _proxy!.Pid;
     public long ServerRssBytes() => ProcFs.RssBytes(_server!.Pid);
 
     private Task<CommandResult> BatonAsync(string[] args, CancellationToken cancel) =>
@@ -148,10 +158,6 @@ internal sealed partial class BatonStack : IAsyncDisposable
 
     [GeneratedRegex(@"^(?<indent>\s*)public_port:\s*\d+", RegexOptions.Multiline)]
     private static partial Regex PublicPortLine();
-
-    // A `baton ps` row: agent, id, app, version, state, pid, port, …
-    [GeneratedRegex(@"^\s*\S+\s+\S+\s+hello\s+\S+\s+ready\s+\d+\s+(\d+)\s")]
-    private static partial Regex InstanceRow();
 
     public async ValueTask DisposeAsync()
     {

@@ -7,14 +7,19 @@ internal enum Sides
 {
     All,
     Pm2,
+
+    /// <summary>Only the proxy-overhead runs (no switch scenarios): for iterating on the proxy's hot path.</summary>
+    ProxyOverhead,
 }
 
 /// <summary>
 /// The command line:
 ///   dotnet run -c Release --project bench/Baton.Bench.Http -- [--baton PATH] [--agent PATH] [--proxy PATH]
-///       [--only pm2] [--budget-seconds S] [--no-docs]
+///       [--only pm2|proxy-overhead] [--budget-seconds S] [--no-docs]
 /// Defaults: the published programs under artifacts/publish (`dotnet cake --target=Publish`).
-/// `--only pm2` runs PM2's side and the direct-to-app figures only (no Baton program needed).
+/// `--only pm2` runs PM2's side and the direct-to-app figures only (no Baton program needed);
+/// `--only proxy-overhead` runs only the direct vs through-baton-proxy runs, and never writes the docs
+/// (a partial run would replace the whole section).
 /// </summary>
 internal sealed record BenchOptions(string Baton, string Agent, string Proxy, Sides Sides, TimeSpan Budget, bool WriteDocs)
 {
@@ -39,14 +44,15 @@ internal sealed record BenchOptions(string Baton, string Agent, string Proxy, Si
                 "--only" => Value() switch
                 {
                     "pm2" => options with { Sides = Sides.Pm2 },
-                    var other => throw new ArgumentException($"--only takes pm2, not {other}"),
+                    "proxy-overhead" => options with { Sides = Sides.ProxyOverhead },
+                    var other => throw new ArgumentException($"--only takes pm2 or proxy-overhead, not {other}"),
                 },
                 "--budget-seconds" => options with { Budget = TimeSpan.FromSeconds(int.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--no-docs" => options with { WriteDocs = false },
                 _ => throw new ArgumentException($"unknown argument {args[i]}"),
             };
         }
-        return options;
+        return options.Sides == Sides.ProxyOverhead ? options with { WriteDocs = false } : options;
     }
 
     /// <summary>The Baton programs this run needs that are missing (none with --only pm2).</summary>

@@ -75,6 +75,11 @@ internal sealed class HttpBenchReport(
         OverheadRow(md, $"**p99 at {ProxyOverhead.Workers * ProxyOverhead.RatePerWorker} requests/s**", overhead.DirectAtRate.P99Ms, overhead.ProxyAtRate?.P99Ms, Ms);
         OverheadRow(md, "…failed", overhead.DirectAtRate.Failed, overhead.ProxyAtRate?.Failed, Count);
         md.AppendLine();
+        if (overhead.ProxyCpuMax is { } cpuMax && overhead.ProxyCpuAtRate is { } cpuAtRate)
+        {
+            md.AppendLine(Inv, $"baton-proxy's own CPU (user + system, `/proc/PID/stat`, 10 ms ticks) per answered request: **{cpuAtRate.MicrosecondsPerRequest:0} µs at {ProxyOverhead.Workers * ProxyOverhead.RatePerWorker} requests/s** ({cpuAtRate.Used.TotalMilliseconds:#,0} ms for {cpuAtRate.Requests:#,0} requests), {cpuMax.MicrosecondsPerRequest:0} µs at max throughput ({cpuMax.Used.TotalMilliseconds:#,0} ms for {cpuMax.Requests:#,0}). Unlike the latencies, this does not include waiting for one of the 2 shared cores.");
+            md.AppendLine();
+        }
 
         md.AppendLine("### Targets");
         md.AppendLine();

@@ -48,7 +48,7 @@ using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Creat
 
 var clock = Stopwatch.StartNew();
 var machine = Machine.Describe();
-var batonMeasured = options.Sides == Sides.All;
+var batonMeasured = options.Sides != Sides.Pm2;
 var binaries = BatonBinaries.From(options.Baton, options.Agent, options.Proxy);
 var specYaml = File.ReadAllText(Path.Combine(repo, "examples", "hello", "hello.yaml"));
 Console.WriteLine($"sides: {(batonMeasured ? "PM2 and Baton" : "PM2 only")}; load {machine.LoadAverage}");
@@ -56,7 +56,7 @@ try
 {
     using var releases = HelloReleases.Prepare(repo);
     var switches = new List<SwitchResult>();
-    foreach (var scenario in SwitchScenario.All)
+    foreach (var scenario in options.Sides == Sides.ProxyOverhead ? Array.Empty<SwitchScenario>() : SwitchScenario.All)
     {
         switches.Add(await Pm2Side.RunAsync(scenario, pm2Dir, releases, cancel.Token));
         if (batonMeasured) switches.Add(await BatonSide.RunAsync(scenario, binaries, specYaml, releases, cancel.Token));
@@ -82,6 +82,12 @@ try
 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
 {
     Console.Error.WriteLine($"bench stopped after {clock.Elapsed.TotalSeconds:0} s (budget {options.Budget.TotalSeconds:0} s, or interrupted); processes cleaned up");
+    return 1;
+}
+catch (Exception e) when (e is InvalidOperationException or TimeoutException or System.Text.Json.JsonException or FormatException)
+{
+    // A broken run is not a figure: say why and exit non-zero (the `await using`s above have stopped every process by now).
+    Console.Error.WriteLine($"bench failed after {clock.Elapsed.TotalSeconds:0} s: {e.Message}");
     return 1;
 }
 

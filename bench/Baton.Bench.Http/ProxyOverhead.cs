@@ -3,7 +3,22 @@ using System.Globalization;
 namespace Baton.Bench.Http;
 
 /// <summary>The same hey runs straight at one hello instance and through baton-proxy to that instance.</summary>
-internal sealed record OverheadResult(string DirectTarget, HeySummary DirectMax, HeySummary DirectAtRate, HeySummary? ProxyMax, HeySummary? ProxyAtRate);
+internal sealed record OverheadResult(string DirectTarget, HeySummary DirectMax, HeySummary DirectAtRate, HeySummary? ProxyMax, HeySummary? ProxyAtRate,
+    ProxyCpu? ProxyCpuMax = null, ProxyCpu? ProxyCpuAtRate = null);
+
+/// <summary>baton-proxy's CPU time (user + system) over one hey run, and per answered request.</summary>
+internal sealed record ProxyCpu(TimeSpan Used, long Requests)
+{
+    public double MicrosecondsPerRequest => Requests == 0 ? double.NaN : Used.TotalMicroseconds / Requests;
+
+    /// <summary>Runs <paramref name="run"/> and charges the proxy's CPU over it to its answered requests.</summary>
+    public static async Task<(HeySummary Summary, ProxyCpu Cpu)> MeasureAsync(int proxyPid, Func<Task<HeySummary>> run)
+    {
+        var before = ProcessCpu.Used(proxyPid);
+        var summary = await run();
+        return (summary, new ProxyCpu(ProcessCpu.Used(proxyPid) - before, summary.Answered));
+    }
+}
 
 /// <summary>
 /// baton-proxy's cost: maximum throughput at a fixed concurrency for a fixed time, and p99 at a fixed
@@ -42,12 +57,13 @@ internal static class ProxyOverhead
         Console.WriteLine($"  direct ({direct}) and through baton-proxy ({stack.ProxyUrl}), alternating: max throughput, then p99 at {Workers * RatePerWorker}/s");
         // Alternating direct and proxy runs, so a change in the machine's load hits both alike.
         var directMax = await Hey.RunForAsync(direct, Workers, null, Duration, cancel);
-        var proxyMax = await Hey.RunForAsync(stack.ProxyUrl, Workers, null, Duration, cancel);
+        var (proxyMax, proxyCpuMax) = await ProxyCpu.MeasureAsync(stack.ProxyPid, () => Hey.RunForAsync(stack.ProxyUrl, Workers, null, Duration, cancel));
         var directAtRate = await Hey.RunForAsync(direct, Workers, RatePerWorker, Duration, cancel);
-        var proxyAtRate = await Hey.RunForAsync(stack.ProxyUrl, Workers, RatePerWorker, Duration, cancel);
+        var (proxyAtRate, proxyCpuAtRate) = await ProxyCpu.MeasureAsync(stack.ProxyPid, () => Hey.RunForAsync(stack.ProxyUrl, Workers, RatePerWorker, Duration, cancel));
         Report("direct", directMax, directAtRate);
         Report("proxy", proxyMax, proxyAtRate);
-        return new OverheadResult("the instance the proxy forwards to (launched by baton-agent)", directMax, directAtRate, proxyMax, proxyAtRate);
+        Console.WriteLine($"    proxy CPU per request: {proxyCpuMax.MicrosecondsPerRequest:0} µs at max, {proxyCpuAtRate.MicrosecondsPerRequest:0} µs at {Workers * RatePerWorker}/s");
+        return new OverheadResult("the instance the proxy forwards to (launched by baton-agent)", directMax, directAtRate, proxyMax, proxyAtRate, proxyCpuMax, proxyCpuAtRate);
     }
 
     private static void Report(string what, HeySummary max, HeySummary atRate) =>

@@ -30,13 +30,14 @@ public sealed partial class ProxyDataPath : IProxyConfigApplier, IAsyncDisposabl
     public ProxyDataPath(ProxyOptions options, LoadStats stats, ILoggerFactory loggerFactory)
     {
         _options = options;
-        _loggerFactory = loggerFactory;
+        // The listeners and the forwarder log through it: the host's log without the per-request lines.
+        _loggerFactory = new DataPathLoggerFactory(loggerFactory);
         _logger = loggerFactory.CreateLogger<ProxyDataPath>();
         _clusters = new ClusterRegistry(stats);
         // YARP's forwarder is internal to YARP and built by its DI extension; a private container keeps
         // it from depending on how (or whether) the host uses DI.
         _forwarderServices = new ServiceCollection()
-            .AddSingleton(loggerFactory)
+            .AddSingleton(_loggerFactory)
             .AddLogging()
             .AddHttpForwarder()
             .BuildServiceProvider();
