@@ -35,7 +35,7 @@ internal sealed class HttpBenchReport(
         md.AppendLine(string.Create(Inv, $"The app is [`examples/hello`](../examples/hello) (dependency-free Node HTTP server; on SIGTERM/SIGINT it stops accepting, finishes in-flight requests, closes keep-alive connections after their response, exits). Every scenario starts fresh: ")
             + "**PM2**: a daemon with its own `PM2_HOME`, `pm2 start server.js -i 2` (cluster mode: the daemon is the master and hands connections to 2 workers); the switch copies v2's files over the app's and runs `pm2 reload hello`. "
             + "**Baton**: `baton server`, one `baton-agent`, `baton apply -f examples/hello/hello.yaml` (2 instances, HTTP readiness on `/healthz`, steps 10 % → 50 % → 100 % with 2 s pauses and error-rate analysis; its `public_port` moved to a free port), `baton deploy hello --artifact hello-v1.tar.gz --watch`, then `baton-proxy --xds … --node bench-proxy --apps hello --listen-address 127.0.0.1`; the load goes through the proxy; the switch is `baton deploy hello --artifact hello-v2.tar.gz --watch`. "
-            + string.Create(Inv, $"The load (hey, loopback) starts {SwitchScenario.LeadIn.TotalSeconds:0} s before the switch. **Failed** = connection errors (requests asked for minus hey's CSV rows: refused, reset, timed out after 10 s) + non-2xx answers. **p99 during the switch** = over the answered requests that started between the switch command's start and its end. **Switch took** = that command's duration (Baton's includes the canary's 4 s of pauses; PM2 has none). **Serving after** = what answers `GET /` once the load is over. RSS is read after the load."));
+            + string.Create(Inv, $"The load (loopback) starts {SwitchScenario.LeadIn.TotalSeconds:0} s before the switch; (a) and (c) use hey, (b) the bench's own client, because hey (Go's net/http) silently sends a GET again on a new connection when a reused keep-alive connection is closed before any response byte, which is what a reloading worker does (see the notes below). **Failed** = connection errors (hey: requests asked for minus its CSV rows, i.e. refused, reset, timed out after 10 s; the bench's client records each failed request and why) + non-2xx answers. **p99 during the switch** = over the answered requests that started between the switch command's start and its end. **Switch took** = that command's duration (Baton's includes the canary's 4 s of pauses; PM2 has none). **Serving after** = what answers `GET /` once the load is over. RSS is read after the load."));
         md.AppendLine();
         foreach (var scenario in SwitchScenario.All)
         {
@@ -50,6 +50,8 @@ internal sealed class HttpBenchReport(
             Row(md, "**failed**", pm2, baton, s => s.Load.Failed, v => $"**{Count(v)}**");
             Row(md, "…connection errors", pm2, baton, s => s.Load.ConnectionErrors, Count);
             Row(md, "…non-2xx answers", pm2, baton, s => s.Load.Non2xx, Count);
+            if (scenario.Load.Client == LoadClient.NoRetry)
+                Text(md, "…connection errors by kind", pm2, baton, s => s.Load.ErrorKinds is { Length: > 0 } kinds ? kinds : "none");
             Row(md, "answered requests started during the switch", pm2, baton, s => s.DuringSwitch.Count, Count, ratio: false);
             Row(md, "p99 latency during the switch", pm2, baton, s => s.P99DuringSwitchMs, Ms);
             Row(md, "p99 latency, whole run", pm2, baton, s => LoadRun.Percentile(s.Load.Answered, 99), Ms);

@@ -9,13 +9,18 @@ internal readonly record struct AnsweredRequest(double OffsetMs, double LatencyM
 }
 
 /// <summary>
-/// A fixed-count hey run, request by request. hey writes a CSV row only for requests that got an
+/// A fixed-count load run, request by request. hey writes a CSV row only for requests that got an
 /// HTTP answer; connection errors (refused, reset, timeout) have no row, so they are the requests
-/// asked for minus the rows.
+/// asked for minus the rows. The bench's own client (<see cref="NoRetryLoad"/>) also records each
+/// failed request and why in <see cref="Errors"/> (empty for hey, which does not say).
 /// </summary>
-internal sealed record LoadRun(int Requested, IReadOnlyList<AnsweredRequest> Answered)
+internal sealed record LoadRun(int Requested, IReadOnlyList<AnsweredRequest> Answered, IReadOnlyList<FailedRequest>? Errors = null)
 {
     public int ConnectionErrors => Requested - Answered.Count;
+
+    /// <summary>"reset 12, closed before the response 3", or "" when the client did not say (hey).</summary>
+    public string ErrorKinds => Errors is null ? "" : string.Join(", ", Errors.GroupBy(e => e.Kind).OrderByDescending(g => g.Count())
+        .Select(g => $"{FailedRequest.Describe(g.Key)} {g.Count().ToString(CultureInfo.InvariantCulture)}"));
 
     public int Non2xx => Answered.Count(r => !r.Succeeded);
 

@@ -10,9 +10,10 @@ internal static class SwitchRunner
     {
         Console.WriteLine($"  {side} ({scenario.Key}) {scenario.Title}: {scenario.Load.Describe()} → {url}");
         var clock = Stopwatch.StartNew();
-        // hey's offsets count from its own start, a few ms after this: the switch window is placed
-        // on hey's clock from here, so it may start up to that much early (never late).
-        var load = Hey.RunCsvAsync(url, scenario.Load, cancel);
+        // The load's offsets count from its own start (hey's: a few ms after this; NoRetryLoad's: just
+        // before it returns): the switch window is placed on the load's clock from here, so it may
+        // start up to that much early (never late).
+        var load = scenario.Load.Client == LoadClient.NoRetry ? NoRetryLoad.RunAsync(url, scenario.Load, cancel) : Hey.RunCsvAsync(url, scenario.Load, cancel);
         var loadStartedMs = clock.Elapsed.TotalMilliseconds;
         await Task.Delay(SwitchScenario.LeadIn, cancel);
 
@@ -25,7 +26,7 @@ internal static class SwitchRunner
         var loadEndMs = clock.Elapsed.TotalMilliseconds - loadStartedMs;
         var servingAfter = await HelloProbe.WhoAnswersAsync(url, cancel);
         var result = new SwitchResult(side, scenario, run, switchStartMs, switchEndMs, loadEndMs, switched, servingAfter, rss());
-        Console.WriteLine($"    {run.Requested} requests, {run.Failed} failed ({run.ConnectionErrors} connection errors, {run.Non2xx} non-2xx); p99 during the switch {result.P99DuringSwitchMs:0.0} ms; serving after: {servingAfter}");
+        Console.WriteLine($"    {run.Requested} requests, {run.Failed} failed ({run.ConnectionErrors} connection errors, {run.Non2xx} non-2xx{(run.ErrorKinds is { Length: > 0 } kinds ? $"; {kinds}" : "")}); p99 during the switch {result.P99DuringSwitchMs:0.0} ms; serving after: {servingAfter}");
         return result;
     }
 }
