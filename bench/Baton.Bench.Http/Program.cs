@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Baton.Bench.Http;
 
-// Issue 5's HTTP benchmark: examples/hello switched v1 → v2 under hey's load by PM2 (cluster
-// reload) and by Baton (deploy through baton-proxy), and baton-proxy's overhead over hitting an
-// instance directly. Usage in BenchOptions; figures to docs/benchmarks.md.
+// Issue 5's HTTP benchmark: examples/hello switched v1 → v2 under load (hey, or the bench's own
+// keep-alive client that never retries: NoRetryLoad) by PM2 (cluster reload) and by Baton (deploy
+// through baton-proxy), and baton-proxy's overhead over hitting an instance directly. Usage in BenchOptions; figures to docs/benchmarks.md.
 var repo = RepoRoot();
 BenchOptions options;
 try
