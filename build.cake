@@ -188,8 +188,9 @@ Task("Bench")
     if (deployBenchExit != 0) throw new Exception($"Baton.Bench.Deploy failed (exit {deployBenchExit})");
 
     // Issue 5's HTTP bench: hello v1 → v2 under load, PM2 cluster reload vs Baton through baton-proxy.
-    // Its load generator is Debian's `hey`: installed here when missing and Cake runs as root (as
-    // .ci/run installs its packages), else the bench itself says how to install it.
+    // Its load generator is Debian's `hey` (the keep-alive scenarios use the bench's own client, which
+    // never retries): installed here when missing and Cake runs as root (as .ci/run installs its
+    // packages), else the bench itself says how to install it.
     if (!OnPath("hey") && Environment.UserName == "root")
     {
         Information("installing hey (apt-get install -y hey) for bench/Baton.Bench.Http");
