@@ -147,6 +147,8 @@ internal static class MakeBeforeBreakPlanner
     {
         if (!routes.Requested)
         {
+            // Not following routes (yet): Envoy warms its clusters, endpoints included, before it asks for
+            // listeners and routes, so holding endpoints back here would stall its start.
             return false;
         }
         foreach (var route in desiredRoutes.Values)
