@@ -52,7 +52,8 @@ public sealed class AppResourceBuilder
         {
             var clusterName = ResourceNames.Cluster(app.Name, release.Version);
             Add(clusters, XdsTypeUrls.Cluster, clusterName, BuildCluster(app, clusterName), noReferences, true);
-            Add(endpoints, XdsTypeUrls.Endpoint, clusterName, BuildLoadAssignment(clusterName, release), noReferences, true);
+            Add(endpoints, XdsTypeUrls.Endpoint, clusterName, BuildLoadAssignment(clusterName, release), noReferences, true,
+                takesNewRequests: release.Endpoints.Any(e => e.Health == EndpointHealth.Healthy));
         }
 
         var routeName = ResourceNames.Route(app.Name);
@@ -81,7 +82,7 @@ public sealed class AppResourceBuilder
         });
 
         void Add(Dictionary<string, CachedResource> into, string typeUrl, string name, IMessage message,
-            IReadOnlySet<string> references, bool servedToWildcard)
+            IReadOnlySet<string> references, bool servedToWildcard, bool takesNewRequests = true)
         {
             _options.EditBuiltResource?.Invoke(message);
             var packed = Any.Pack(message);
@@ -93,7 +94,10 @@ public sealed class AppResourceBuilder
                 into[name] = unchanged;
                 return;
             }
-            into[name] = new CachedResource(typeUrl, name, app.Name, packed, version, generation, references, servedToWildcard);
+            into[name] = new CachedResource(typeUrl, name, app.Name, packed, version, generation, references, servedToWildcard)
+            {
+                TakesNewRequests = takesNewRequests,
+            };
         }
     }
 

@@ -51,6 +51,13 @@ public sealed class CachedResource
     /// <summary>False for api_listeners: Envoy cannot take them over LDS, so only named subscribers get them.</summary>
     public bool ServedToWildcard { get; }
 
+    /// <summary>
+    /// For a ClusterLoadAssignment: whether any endpoint takes new requests (one HEALTHY). gRPC clients drop
+    /// DRAINING endpoints, so to them an assignment without any is an empty cluster that fails every call.
+    /// True for every other type.
+    /// </summary>
+    public bool TakesNewRequests { get; init; } = true;
+
     /// <summary>The incremental-protocol wrapper, built once too.</summary>
     public DeltaResource Delta { get; }
 }

@@ -7,7 +7,9 @@ namespace Baton.Orchestrator.Xds;
 /// <item>a route version goes out only when every cluster it references that the client subscribes to
 /// has been ACKed, together with that cluster's endpoints; until then the client keeps its old route;</item>
 /// <item>a cluster (and then its endpoints) stays while any route the client holds or is being sent
-/// references it; a route stays while a listener it holds references it.</item>
+/// references it; a route stays while a listener it holds references it;</item>
+/// <item>endpoints that take no new requests go out, for a cluster the routes no longer reference, only once the
+/// client can no longer route there (see <see cref="DeferWithdrawnEndpoints"/>).</item>
 /// </list>
 /// Additions thus flow CDS → EDS → (LDS) → RDS, withdrawals LDS → RDS → CDS → EDS, each gated on ACKs.
 /// </summary>
@@ -62,7 +64,8 @@ internal static class MakeBeforeBreakPlanner
         var clusterTarget = KeepReferenced(desired[XdsTypeUrls.Cluster], clusters, clustersReferenced.Contains);
 
         bool ClusterPresent(string name) => clusterTarget.ContainsKey(name) || IsHeld(clusters, name);
-        var endpointTarget = KeepReferenced(desired[XdsTypeUrls.Endpoint], endpoints, ClusterPresent);
+        var endpointTarget = DeferWithdrawnEndpoints(
+            KeepReferenced(desired[XdsTypeUrls.Endpoint], endpoints, ClusterPresent), desired[XdsTypeUrls.Route], routes, endpoints);
 
         return new Plan(
             new Dictionary<string, Dictionary<string, CachedResource>>(4)
@@ -93,6 +96,83 @@ internal static class MakeBeforeBreakPlanner
             }
         }
         return true;
+    }
+
+    /// <summary>
+    /// Endpoints that take no new requests (none, or all draining) withdraw their cluster as far as a gRPC client
+    /// is concerned: it drops draining endpoints and fails every call it routes there ("priority policy has empty
+    /// priority list"). Where the routes the client should follow no longer reference that cluster, those endpoints
+    /// must come after the route change, like any withdrawal: while the client may still route to the cluster they
+    /// wait, and it keeps the endpoints it holds (or, holding none here, is sent none). A cluster the desired routes
+    /// still reference gets its endpoints as they are, empty or not: that is the truth about it.
+    /// </summary>
+    private static Dictionary<string, CachedResource> DeferWithdrawnEndpoints(
+        Dictionary<string, CachedResource> target, Dictionary<string, CachedResource> desiredRoutes, TypeState routes, TypeState endpoints)
+    {
+        var result = target;
+        foreach (var (name, resource) in target)
+        {
+            if (resource.TakesNewRequests || !MayStillRouteTo(name, desiredRoutes, routes))
+            {
+                continue;
+            }
+            var held = TryGetHeld(endpoints, name, out var heldResource) ? heldResource : null;
+            if (ReferenceEquals(held, resource))
+            {
+                continue; // already sent: nothing to hold back
+            }
+            if (ReferenceEquals(result, target))
+            {
+                result = new Dictionary<string, CachedResource>(target, StringComparer.Ordinal);
+            }
+            if (held is not null)
+            {
+                result[name] = held;
+            }
+            else
+            {
+                result.Remove(name);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Whether the client may still send calls to <paramref name="cluster"/>, which the routes it should follow
+    /// do not reference: a route it ACKed references it, or it subscribes to a route whose content it holds is
+    /// unknown here. The latter is a fresh stream after a reconnect (to this server or to one restarted): the
+    /// client routes on what the previous stream gave it until it ACKs a route on this one.
+    /// </summary>
+    private static bool MayStillRouteTo(string cluster, Dictionary<string, CachedResource> desiredRoutes, TypeState routes)
+    {
+        if (!routes.Requested)
+        {
+            // Not following routes (yet): Envoy warms its clusters, endpoints included, before it asks for
+            // listeners and routes, so holding endpoints back here would stall its start.
+            return false;
+        }
+        foreach (var route in desiredRoutes.Values)
+        {
+            if (route.References.Contains(cluster))
+            {
+                return false; // not a withdrawal
+            }
+        }
+        foreach (var name in desiredRoutes.Keys)
+        {
+            if (!routes.Acked.ContainsKey(name))
+            {
+                return true;
+            }
+        }
+        foreach (var route in routes.Acked.Values)
+        {
+            if (route.References.Contains(cluster))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>

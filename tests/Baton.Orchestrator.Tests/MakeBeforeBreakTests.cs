@@ -1,5 +1,8 @@
 using Baton.Orchestrator.Tests.Support;
 using Baton.Orchestrator.Xds;
+using Envoy.Config.Core.V3;
+using Envoy.Config.Endpoint.V3;
+using Envoy.Service.Discovery.V3;
 
 namespace Baton.Orchestrator.Tests;
 
@@ -92,4 +95,72 @@ public sealed class MakeBeforeBreakTests
         Assert.Equal(new Dictionary<string, uint> { ["greeter/v1"] = 90, ["greeter/v2"] = 10 }, client.Weights("greeter/routes"));
         await client.WaitUntilAsync(p => p.Held(XdsTypeUrls.Endpoint).ContainsKey("greeter/v2"), "endpoints of v2");
     }
+    /// <summary>
+    /// A proxyless client reconnects (the server was restarted) still routing every call to v1 by what the previous
+    /// stream gave it; meanwhile the resumed deploy moved everything to v2 and marked v1 draining. gRPC drops
+    /// draining endpoints, so v1's drained endpoints applied before the route to v2 leave the cluster it routes to
+    /// empty and fail its calls ("priority policy has empty priority list"). They must wait for the route's ACK.
+    /// </summary>
+    [Fact]
+    public async Task Reconnecting_client_gets_a_draining_release_s_endpoints_only_after_it_acked_the_route_away_from_it()
+    {
+        await using var server = await XdsTestServer.StartAsync();
+        var v1 = Apps.Release("v1", 0);
+        var drainingV1 = v1 with { Endpoints = [.. v1.Endpoints.Select(e => e with { Health = EndpointHealth.Draining })] };
+        server.Publisher.SetApp(new AppRouting("greeter", AppProtocol.Grpc, null, [drainingV1, Apps.Release("v2", 100)]));
+        await using var client = new SotwClient(server.NewChannel(), XdsTestServer.NodeFor("grpc-1"));
+
+        // What grpc-js sends on a new stream: every name it watches, in the order it first watched each type.
+        var subscriptions = new Dictionary<string, List<string>>
+        {
+            [XdsTypeUrls.Listener] = ["greeter"],
+            [XdsTypeUrls.Route] = ["greeter/routes"],
+            [XdsTypeUrls.Cluster] = ["greeter/v1"],
+            [XdsTypeUrls.Endpoint] = ["greeter/v1"],
+        };
+        foreach (var (typeUrl, names) in subscriptions)
+        {
+            await client.SendAsync(typeUrl, names, version: "from-the-previous-server");
+        }
+
+        // The route is received but not ACKed yet (not applied yet, as far as the server can tell); everything
+        // else is ACKed, and the client watches v2 too, which the route names.
+        DiscoveryResponse? route = null;
+        var endpointsBeforeTheRouteAck = new List<ClusterLoadAssignment>();
+        while (true)
+        {
+            var response = await client.ReceiveAsync();
+            if (response.TypeUrl == XdsTypeUrls.Route)
+            {
+                route = response;
+                foreach (var typeUrl in new[] { XdsTypeUrls.Cluster, XdsTypeUrls.Endpoint })
+                {
+                    subscriptions[typeUrl] = ["greeter/v1", "greeter/v2"];
+                    await client.SendAsync(typeUrl, subscriptions[typeUrl]);
+                }
+                continue;
+            }
+            await client.AckAsync(response, subscriptions[response.TypeUrl]);
+            if (response.TypeUrl != XdsTypeUrls.Endpoint)
+            {
+                continue;
+            }
+            var assignments = SotwDataPlane.Unpack(response).Values.Cast<ClusterLoadAssignment>().ToList();
+            endpointsBeforeTheRouteAck.AddRange(assignments);
+            if (assignments.Any(a => a.ClusterName == "greeter/v2"))
+            {
+                break;
+            }
+        }
+        Assert.DoesNotContain(endpointsBeforeTheRouteAck, a => a.ClusterName == "greeter/v1" && !TakesNewRequests(a));
+
+        // Once the client follows the route away from v1, v1's endpoints are no longer a risk: they go out.
+        await client.AckAsync(route!, subscriptions[XdsTypeUrls.Route]);
+        var afterTheRouteAck = SotwDataPlane.Unpack(await client.ReceiveAsync(XdsTypeUrls.Endpoint));
+        Assert.False(TakesNewRequests((ClusterLoadAssignment)afterTheRouteAck["greeter/v1"]));
+        Assert.True(TakesNewRequests((ClusterLoadAssignment)afterTheRouteAck["greeter/v2"]));
+    }
+
+    private static bool TakesNewRequests(ClusterLoadAssignment assignment) =>
+        assignment.Endpoints.SelectMany(l => l.LbEndpoints).Any(e => e.HealthStatus == HealthStatus.Healthy);
 }
