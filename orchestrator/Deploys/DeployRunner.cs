@@ -25,6 +25,9 @@ internal sealed class DeployRunner
     private int _lastDataPlanes = -1;
     private static readonly TimeSpan DrainCheckInterval = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>How long the count of following data planes waits for one that is behind; those still behind then are not counted.</summary>
+    private static readonly TimeSpan FollowingCountTimeout = TimeSpan.FromSeconds(2);
+
     public DeployRunner(DeployRecord record, AppSpec spec, DesiredAppState desired, DeployServices services)
     {
         Record = record;
@@ -156,9 +159,11 @@ internal sealed class DeployRunner
 
     private async Task PlanAsync(CancellationToken ct)
     {
+        var following = await CountFollowingDataPlanesAsync(ct);
         await _lock.WaitAsync(ct);
         try
         {
+            Control.DataPlanesAtStart = following;
             var existing = Release(Deploy.ToVersion);
             var warm = existing is not null && existing.Instances.Count > 0;
             if (existing is null)
@@ -184,6 +189,20 @@ internal sealed class DeployRunner
         {
             _lock.Release();
         }
+    }
+
+    /// <summary>
+    /// The data planes routing the app now, counted by confirming its current routing (unchanged, so
+    /// those in sync answer at once). Without this floor a deploy resumed by a restarted orchestrator
+    /// before any step was ACKed would expect no data plane at all, and shift and drain past clients
+    /// still reconnecting.
+    /// </summary>
+    private async Task<uint> CountFollowingDataPlanesAsync(CancellationToken ct)
+    {
+        var routing = RoutingProjection.Project(_spec, _desired.Releases, _s.Instances.Snapshot(Deploy.App));
+        if (routing is null) return 0; // the first release: nothing routes the app yet
+        var confirmation = await _s.Publisher.ApplyAndConfirmAsync(routing, FollowingCountTimeout, ct);
+        return (uint)confirmation.DataPlanes.Count(d => d.State == DataPlaneState.Acked);
     }
 
     private async Task DistributeAsync(CancellationToken ct)
@@ -387,7 +406,8 @@ internal sealed class DeployRunner
     /// reconnected yet, or a data plane that dropped out mid-step, would make a step look applied
     /// (and a drain look idle) while those data planes still route by the old weights.
     /// </summary>
-    private int ExpectedDataPlanes => Deploy.Receipt.Count == 0 ? 0 : (int)Deploy.Receipt.Max(r => r.DataPlanes);
+    private int ExpectedDataPlanes =>
+        (int)Math.Max(Control.DataPlanesAtStart, Deploy.Receipt.Count == 0 ? 0 : Deploy.Receipt.Max(r => r.DataPlanes));
 
     /// <summary>Pushes <paramref name="routing"/> and waits until enough data planes ACKed it, within the ACK timeout.</summary>
     private async Task<WeightConfirmation> ConfirmAsync(AppRouting routing, string what, CancellationToken ct)

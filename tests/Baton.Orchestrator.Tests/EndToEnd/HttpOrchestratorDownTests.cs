@@ -53,4 +53,42 @@ public sealed class HttpOrchestratorDownTests(ITestOutputHelper output)
         Assert.True(totals.LongStarted > 0 && totals.LongRequests.Ok == totals.LongStarted, $"a long request did not complete: {totals}");
         Assert.True(totals.KeptConnectionsOpened == totals.KeptConnectionWorkers, $"keep-alive connections were reopened: {totals}");
     }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_deploy_resumed_by_a_restarted_server_waits_for_the_proxy_that_followed_it_before_shifting()
+    {
+        await using var cluster = await EndToEndCluster.StartAsync(output, app: EndToEndCluster.HelloApp);
+        var first = cluster.StartProxy("proxy-1");
+        await cluster.ApplyAsync(cluster.HelloSpec("""
+            steps: [{weight: 50, pause: 1s}, {weight: 100}]
+            drain_timeout: 10s
+            ack_timeout: 60s
+            """));
+        await cluster.DeployToEndAsync("v1");
+        await cluster.WaitForDataPlaneAsync(first.Node);
+
+        // The deploy of v2 is planned while the proxy follows the app; then the server dies before any
+        // step, and the proxy goes too (a data plane still reconnecting when the server comes back).
+        var deploy = await cluster.DeployAsync("v2");
+        await cluster.WaitForDeployAsync(deploy.Id, d => d.Phase != DeployPhase.Pending, "the deploy planned");
+        cluster.Server.Kill();
+        await first.DisposeAsync();
+        await cluster.Server.RestartAsync();
+
+        // Nothing shifts while the proxy is away: a step "ACKed by no data plane" would move weights past it.
+        var deadline = DateTime.UtcNow.AddSeconds(4);
+        while (DateTime.UtcNow < deadline)
+        {
+            var status = await cluster.StatusAsync();
+            Assert.True(status.Deploy.Receipt.All(r => r.AckedAt is null || r.DataPlanes >= 1),
+                $"a step counted as applied without the proxy that followed the deploy: {status.Deploy}");
+            await Task.Delay(200);
+        }
+
+        var back = cluster.StartProxy("proxy-1");
+        var done = await cluster.WaitForDeployAsync(deploy.Id, EndToEndCluster.DeployFinished, "the deploy ends once the proxy is back");
+        Assert.True(done.Phase == DeployPhase.Succeeded, done.ToString());
+        Assert.All(done.Receipt, r => Assert.True(r.DataPlanes >= 1, $"step {r.Index} counted no data plane: {done}"));
+        Assert.False(back.HasExited, "baton-proxy exited");
+    }
 }

@@ -24,6 +24,8 @@ internal sealed class ProxyProcess : IAsyncDisposable
     }
 
     /// <summary>node.id, as `baton dataplanes` lists it.</summary>
+    private int _disposed;
+
     public string Node { get; }
 
     public bool HasExited => _process.HasExited;
@@ -110,8 +112,10 @@ internal sealed class ProxyProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the proxy; a test may stop it early, and the cluster disposing it again changes nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
