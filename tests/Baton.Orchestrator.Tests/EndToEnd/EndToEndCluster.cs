@@ -399,9 +399,22 @@ internal sealed class EndToEndCluster : IAsyncDisposable
                 _output.WriteLine($"xds client {client.NodeId}: {e.Message}");
             }
         }
-        foreach (var proxy in _proxies) await proxy.DisposeAsync();
-        await Server.DisposeAsync();
-        foreach (var agent in Agents) await agent.DisposeAsync();
+        // Each process is stopped even if stopping another one threw: a leak here outlives the test.
+        var stops = new List<Func<ValueTask>>();
+        stops.AddRange(_proxies.Select(p => (Func<ValueTask>)p.DisposeAsync));
+        stops.Add(Server.DisposeAsync);
+        stops.AddRange(Agents.Select(a => (Func<ValueTask>)a.DisposeAsync));
+        foreach (var stop in stops)
+        {
+            try
+            {
+                await stop();
+            }
+            catch (Exception e)
+            {
+                _output.WriteLine($"stopping a process failed: {e}");
+            }
+        }
         try
         {
             _output.WriteLine($"---- baton server output (tail)\n{Server.OutputTail()}");
