@@ -61,27 +61,43 @@ internal sealed class RealAgent : IAsyncDisposable
     /// </summary>
     public static async Task<RealAgent> StartAsync(string? token = null, int portCount = 20, AgentProxySettings? proxy = null)
     {
-        var dataDir = Path.Combine(Path.GetTempPath(), "baton-fleet-test-" + Guid.NewGuid().ToString("n")[..12]);
-        Directory.CreateDirectory(dataDir);
-        string? tokenFile = null;
-        if (token is not null)
+        for (var attempt = 1; ; attempt++)
         {
-            tokenFile = Path.Combine(dataDir, "token");
-            await File.WriteAllTextAsync(tokenFile, token + "\n");
+            var dataDir = Path.Combine(Path.GetTempPath(), "baton-fleet-test-" + Guid.NewGuid().ToString("n")[..12]);
+            Directory.CreateDirectory(dataDir);
+            string? tokenFile = null;
+            if (token is not null)
+            {
+                tokenFile = Path.Combine(dataDir, "token");
+                await File.WriteAllTextAsync(tokenFile, token + "\n");
+            }
+            // Instance ports come from a free block the kernel picked, so parallel test classes do not collide.
+            var start = FreePortBlock(portCount);
+            var agent = new RealAgent(dataDir, FreePort(), (start, start + portCount - 1), tokenFile, proxy);
+            try
+            {
+                await agent.StartProcessAsync(token);
+                return agent;
+            }
+            catch (InvalidOperationException) when (attempt < StartAttempts && agent.TookPortTakenMeanwhile())
+            {
+                // The port was free when picked, and a parallel test's connection took it before the agent
+                // bound it: start again on fresh ports rather than fail a test about something else.
+                await agent.DisposeAsync();
+            }
+            catch
+            {
+                await agent.DisposeAsync();
+                throw;
+            }
         }
-        // Instance ports come from a free block the kernel picked, so parallel test classes do not collide.
-        var start = FreePortBlock(portCount);
-        var agent = new RealAgent(dataDir, FreePort(), (start, start + portCount - 1), tokenFile, proxy);
-        try
-        {
-            await agent.StartProcessAsync(token);
-        }
-        catch
-        {
-            await agent.DisposeAsync();
-            throw;
-        }
-        return agent;
+    }
+
+    private const int StartAttempts = 3;
+
+    private bool TookPortTakenMeanwhile()
+    {
+        lock (Output) return Output.ToString().Contains("address already in use", StringComparison.Ordinal);
     }
 
     /// <summary>Starts the agent again on the same data dir and port (after <see cref="Kill"/>).</summary>
