@@ -47,8 +47,8 @@ internal sealed class AgentUnderTest : IAsyncDisposable
     {
         var dataDir = Directory.CreateTempSubdirectory("baton-bench-agent-").FullName;
 
-        var listenPort = Ports.Ephemeral();
-        var metricsPort = Ports.Ephemeral();
+        var listenPort = LoopbackPorts.Ephemeral();
+        var metricsPort = LoopbackPorts.Ephemeral();
         var isDll = agentPath.EndsWith(".dll", StringComparison.Ordinal);
         var psi = new ProcessStartInfo(isDll ? "dotnet" : agentPath)
         {

@@ -29,7 +29,7 @@ internal sealed class BenchCluster : IAsyncDisposable
 
     public static async Task<BenchCluster> StartAsync(BenchPaths paths, int agentCount, CancellationToken cancel)
     {
-        var cluster = new BenchCluster { ApiPort = Ports.Ephemeral(), XdsPort = Ports.Ephemeral() };
+        var cluster = new BenchCluster { ApiPort = LoopbackPorts.Ephemeral(), XdsPort = LoopbackPorts.Ephemeral() };
         try
         {
             await cluster.StartProcessesAsync(paths, agentCount, cancel);
@@ -54,7 +54,7 @@ internal sealed class BenchCluster : IAsyncDisposable
         var agentPorts = new List<int>();
         for (var i = 1; i <= agentCount; i++)
         {
-            var port = Ports.Ephemeral();
+            var port = LoopbackPorts.Ephemeral();
             agentPorts.Add(port);
             var data = NewDataDir($"baton-bench-agent{i}-");
             var (agentFile, agentArgs) = paths.Agent;

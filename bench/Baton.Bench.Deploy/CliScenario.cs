@@ -40,7 +40,7 @@ internal static class CliScenario
         {
             // A daemon with one app running, so `pm2 status` has a table to print, like `baton status`.
             await RunToEndAsync("node", [pm2, "start", Path.Combine(paths.Repo, "bench", "apps", "app.js"), "--name", "bench-app"],
-                new Dictionary<string, string>(pm2Env) { ["PORT"] = Ports.Ephemeral().ToString(CultureInfo.InvariantCulture) }, cancel);
+                new Dictionary<string, string>(pm2Env) { ["PORT"] = LoopbackPorts.Ephemeral().ToString(CultureInfo.InvariantCulture) }, cancel);
             var pm2Version = (await RunToEndAsync("node", [pm2, "--version"], pm2Env, cancel)).Trim().Split('\n')[^1];
             // Each command once, checked: a failing command would be timed as a fast one.
             foreach (var (name, commandLine) in commands)

@@ -27,10 +27,10 @@ internal sealed partial class BatonStack : IAsyncDisposable
     private BatonStack(BatonBinaries binaries)
     {
         _binaries = binaries;
-        ApiPort = Ports.Ephemeral();
-        XdsPort = Ports.Ephemeral();
-        AgentPort = Ports.Ephemeral();
-        PublicPort = Ports.Ephemeral();
+        ApiPort = LoopbackPorts.Ephemeral();
+        XdsPort = LoopbackPorts.Ephemeral();
+        AgentPort = LoopbackPorts.Ephemeral();
+        PublicPort = LoopbackPorts.Ephemeral();
     }
 
     public int ApiPort { get; }

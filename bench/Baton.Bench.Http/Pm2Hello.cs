@@ -40,7 +40,7 @@ internal sealed class Pm2Hello : IAsyncDisposable
 
     public static async Task<Pm2Hello> StartAsync(string pm2Dir, string release, CancellationToken cancel)
     {
-        var pm2 = new Pm2Hello(pm2Dir, Ports.Ephemeral());
+        var pm2 = new Pm2Hello(pm2Dir, LoopbackPorts.Ephemeral());
         try
         {
             Directory.CreateDirectory(pm2._appDir);

@@ -34,7 +34,7 @@ internal static class ProxyOverhead
 
     public static async Task<OverheadResult> RunDirectOnlyAsync(HelloReleases releases, CancellationToken cancel)
     {
-        var port = Ports.Ephemeral();
+        var port = LoopbackPorts.Ephemeral();
         await using var app = new ChildProcess("hello v1", "node", [Path.Combine(releases.V1, "server.js")],
             new Dictionary<string, string> { ["PORT"] = port.ToString(CultureInfo.InvariantCulture) });
         var url = $"http://127.0.0.1:{port}/";

@@ -5,14 +5,6 @@ namespace Baton.Bench.Shared;
 
 internal static class Ports
 {
-    /// <summary>A port the kernel just handed out on 127.0.0.1 (free at the time of asking).</summary>
-    public static int Ephemeral()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>Hands out ports from <paramref name="first"/> upwards, skipping any that something else holds.</summary>
     public static Func<int> Sequence(int first)
     {

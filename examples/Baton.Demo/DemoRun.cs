@@ -27,11 +27,11 @@ internal sealed partial class DemoRun(DemoPaths paths, Screen screen) : IAsyncDi
         paths.CheckPrerequisites();
         var clock = Stopwatch.StartNew();
         screen.Section("1. Start baton server, baton-agent and baton-proxy on 127.0.0.1");
-        var agentPort = Ports.FreePort();
-        var apiPort = Ports.FreePort();
-        var xdsPort = Ports.FreePort();
-        var publicPort = Ports.FreePort();
-        var instancePorts = Ports.FreeBlock(InstancePortCount);
+        var agentPort = LoopbackPorts.Ephemeral();
+        var apiPort = LoopbackPorts.Ephemeral();
+        var xdsPort = LoopbackPorts.Ephemeral();
+        var publicPort = LoopbackPorts.Ephemeral();
+        var instancePorts = LoopbackPorts.FreeBlock(InstancePortCount);
         var agent = StartService("baton-agent", "agent.log",
             paths.AgentDll, "--listen", $"127.0.0.1:{agentPort}", "--metrics-listen", "off",
             "--data-dir", paths.AgentDataDir, "--port-range", $"{instancePorts}-{instancePorts + InstancePortCount - 1}");

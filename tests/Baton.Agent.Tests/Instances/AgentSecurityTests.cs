@@ -40,7 +40,7 @@ public sealed class AgentSecurityTests
     public async Task ListeningBeyondLoopbackWithoutAuthenticationIsRefused()
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "baton-agent.dll"), "--listen", $"0.0.0.0:{AgentProcess.FreePort()}", "--metrics-listen", "off", "--data-dir", Path.GetTempPath() })
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "baton-agent.dll"), "--listen", $"0.0.0.0:{LoopbackPorts.Ephemeral()}", "--metrics-listen", "off", "--data-dir", Path.GetTempPath() })
             psi.ArgumentList.Add(a);
         using var agent = Process.Start(psi)!;
         var stderr = agent.StandardError.ReadToEndAsync();

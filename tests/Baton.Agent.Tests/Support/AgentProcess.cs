@@ -28,7 +28,7 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public string DataDir { get; }
     public int ListenPort { get; private set; }
-    public int MetricsPort { get; private set; } = FreePort();
+    public int MetricsPort { get; private set; } = LoopbackPorts.Ephemeral();
     public int PortRangeStart { get; }
     public int PortRangeEnd { get; }
     public int Pid => _process?.Id ?? 0;
@@ -44,7 +44,7 @@ public sealed class AgentProcess : IAsyncDisposable
         // kernel's ephemeral range (32768+), where the agents' own listen ports come from.
         var slice = Interlocked.Add(ref s_nextRange, portCount) - portCount;
         var start = 20000 + ((Environment.ProcessId % 12) * 1000 + slice) % 12000;
-        var agent = new AgentProcess(dataDir, FreePort(), start, start + portCount - 1, extraArgs ?? []);
+        var agent = new AgentProcess(dataDir, LoopbackPorts.Ephemeral(), start, start + portCount - 1, extraArgs ?? []);
         // A port free when asked can be taken by a parallel test before the agent binds it: the
         // agent then exits with "address already in use", and the start is tried on fresh ports.
         for (var attempt = 1; ; attempt++)
@@ -57,8 +57,8 @@ public sealed class AgentProcess : IAsyncDisposable
             catch (InvalidOperationException) when (attempt < 3 && agent.Output.ToString().Contains("address already in use", StringComparison.Ordinal))
             {
                 agent.Kill();
-                agent.ListenPort = FreePort();
-                agent.MetricsPort = FreePort();
+                agent.ListenPort = LoopbackPorts.Ephemeral();
+                agent.MetricsPort = LoopbackPorts.Ephemeral();
                 lock (agent.Output) agent.Output.Clear();
             }
         }
@@ -218,11 +218,4 @@ public sealed class AgentProcess : IAsyncDisposable
 
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
-
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 }

@@ -44,7 +44,7 @@ internal sealed class EndToEndCluster : IAsyncDisposable
         Server = server;
         Agents = agents;
         // Below the ephemeral range, so no outgoing connection of another test takes it before the proxy binds it.
-        PublicPort = RealAgent.FreePortBlock(1);
+        PublicPort = LoopbackPorts.FreeBlock(1);
     }
 
     /// <summary>The app every command, spec and artifact of this cluster is about.</summary>

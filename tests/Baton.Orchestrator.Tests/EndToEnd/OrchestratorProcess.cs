@@ -22,8 +22,8 @@ internal sealed class OrchestratorProcess : IAsyncDisposable
     private OrchestratorProcess(string dataDir)
     {
         DataDir = dataDir;
-        ApiPort = RealAgent.FreePort();
-        XdsPort = RealAgent.FreePort();
+        ApiPort = LoopbackPorts.Ephemeral();
+        XdsPort = LoopbackPorts.Ephemeral();
         Channel = GrpcChannel.ForAddress(ApiAddress);
         Api = new Protos.Orchestrator.V1.Orchestrator.OrchestratorClient(Channel);
     }

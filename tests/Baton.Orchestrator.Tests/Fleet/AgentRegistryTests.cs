@@ -71,7 +71,7 @@ public sealed class AgentRegistryTests
     public async Task DuplicateNameOrAddressIsAlreadyExists()
     {
         await using var fleet = await FleetUnderTest.StartAsync();
-        await fleet.AddAsync("a1", $"127.0.0.1:{RealAgent.FreePort()}");
+        await fleet.AddAsync("a1", $"127.0.0.1:{LoopbackPorts.Ephemeral()}");
         var sameName = await Assert.ThrowsAsync<RpcException>(() => fleet.AddAsync("a1", "127.0.0.1:1"));
         Assert.Equal(StatusCode.AlreadyExists, sameName.StatusCode);
         Assert.Contains("\"a1\"", sameName.Status.Detail);
@@ -97,9 +97,9 @@ public sealed class AgentRegistryTests
         var store = new InMemoryAgentInventoryStore();
         await using (var fleet = await FleetUnderTest.StartAsync(store: store))
         {
-            await fleet.AddAsync("b-agent", $"127.0.0.1:{RealAgent.FreePort()}", new Dictionary<string, string> { ["zone"] = "eu-1", ["disk"] = "ssd" });
-            await fleet.AddAsync("a-agent", $"127.0.0.1:{RealAgent.FreePort()}");
-            await fleet.AddAsync("c-agent", $"127.0.0.1:{RealAgent.FreePort()}");
+            await fleet.AddAsync("b-agent", $"127.0.0.1:{LoopbackPorts.Ephemeral()}", new Dictionary<string, string> { ["zone"] = "eu-1", ["disk"] = "ssd" });
+            await fleet.AddAsync("a-agent", $"127.0.0.1:{LoopbackPorts.Ephemeral()}");
+            await fleet.AddAsync("c-agent", $"127.0.0.1:{LoopbackPorts.Ephemeral()}");
             await fleet.Registry.RemoveAsync("c-agent", CancellationToken.None);
         }
 
@@ -118,7 +118,7 @@ public sealed class AgentRegistryTests
     public async Task AgentNobodyListensForIsMarkedUnreachableWithTheError()
     {
         await using var fleet = await FleetUnderTest.StartAsync();
-        await fleet.AddAsync("ghost", $"127.0.0.1:{RealAgent.FreePort()}");
+        await fleet.AddAsync("ghost", $"127.0.0.1:{LoopbackPorts.Ephemeral()}");
         await fleet.WaitForHealthAsync("ghost", AgentHealth.Unreachable);
 
         var agent = Assert.Single(fleet.Registry.List());

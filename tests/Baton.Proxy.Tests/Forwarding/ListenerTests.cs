@@ -16,7 +16,7 @@ public sealed class ListenerTests
         await using var proxy = await DataPathUnderTest.StartAsync(port => Config(main with { Port = port }, Cluster("web", backend)));
         main = main with { Port = proxy.Port };
 
-        var extraPort = TestPorts.Free();
+        var extraPort = LoopbackPorts.BelowEphemeral();
         await proxy.ApplyAsync(Config([main, Listener(extraPort, Split(("web", 1)), name: "extra")], Cluster("web", backend)));
         using (var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{extraPort}") })
         {
@@ -40,7 +40,7 @@ public sealed class ListenerTests
         using var occupant = new TcpListener(IPAddress.Loopback, 0);
         occupant.Start();
         var takenPort = ((IPEndPoint)occupant.LocalEndpoint).Port;
-        var freePort = TestPorts.Free();
+        var freePort = LoopbackPorts.BelowEphemeral();
 
         var error = await proxy.DataPath.ApplyAsync(Config(
             [

@@ -11,7 +11,7 @@ public sealed class RetryTests
     public async Task A_refused_endpoint_is_retried_on_another_without_the_client_seeing_an_error()
     {
         await using var live = await TestBackend.StartAsync("live");
-        var dead = TestPorts.Free(); // nothing listens there: connections are refused
+        var dead = LoopbackPorts.BelowEphemeral(); // nothing listens there: connections are refused
         await using var proxy = await DataPathUnderTest.StartAsync(port => Config(Listener(port, Split(("web", 1))),
             Cluster("web", [Endpoint(dead), Endpoint(live.Port)])));
         using var client = proxy.NewClient();
@@ -33,7 +33,7 @@ public sealed class RetryTests
     public async Task A_retried_request_reaches_the_other_endpoint_with_its_body_intact()
     {
         await using var live = await TestBackend.StartAsync("live");
-        var dead = TestPorts.Free();
+        var dead = LoopbackPorts.BelowEphemeral();
         await using var proxy = await DataPathUnderTest.StartAsync(port => Config(Listener(port, Split(("web", 1))),
             Cluster("web", [Endpoint(dead), Endpoint(live.Port)])));
         using var client = proxy.NewClient();
@@ -50,7 +50,7 @@ public sealed class RetryTests
     [Fact]
     public async Task With_every_endpoint_refusing_the_client_gets_502_after_each_was_tried_once()
     {
-        var dead = new[] { TestPorts.Free(), TestPorts.Free() };
+        var dead = new[] { LoopbackPorts.BelowEphemeral(), LoopbackPorts.BelowEphemeral() };
         await using var proxy = await DataPathUnderTest.StartAsync(port => Config(Listener(port, Split(("web", 1))),
             Cluster("web", dead.Select(p => Endpoint(p)))));
         using var client = proxy.NewClient();

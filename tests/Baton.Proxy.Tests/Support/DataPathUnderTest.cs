@@ -38,7 +38,7 @@ internal sealed class DataPathUnderTest : IAsyncDisposable
             string? error = null;
             for (var attempt = 0; attempt < 5; attempt++)
             {
-                var port = TestPorts.Free();
+                var port = LoopbackPorts.BelowEphemeral();
                 error = await proxy.DataPath.ApplyAsync(configFor(port), CancellationToken.None);
                 if (error is null)
                 {

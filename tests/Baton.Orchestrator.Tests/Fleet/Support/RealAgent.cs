@@ -72,8 +72,8 @@ internal sealed class RealAgent : IAsyncDisposable
                 await File.WriteAllTextAsync(tokenFile, token + "\n");
             }
             // Instance ports come from a free block the kernel picked, so parallel test classes do not collide.
-            var start = FreePortBlock(portCount);
-            var agent = new RealAgent(dataDir, FreePort(), (start, start + portCount - 1), tokenFile, proxy);
+            var start = LoopbackPorts.FreeBlock(portCount);
+            var agent = new RealAgent(dataDir, LoopbackPorts.Ephemeral(), (start, start + portCount - 1), tokenFile, proxy);
             try
             {
                 await agent.StartProcessAsync(token);
@@ -235,43 +235,6 @@ internal sealed class RealAgent : IAsyncDisposable
             }
         }
         return pids;
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>The first port of <paramref name="count"/> consecutive ports that are free right now.</summary>
-    public static int FreePortBlock(int count)
-    {
-        // Below the kernel's ephemeral range (32768+), where FreePort's listen ports come from: the two never overlap.
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var start = Random.Shared.Next(20000, 32768 - count);
-            var listeners = new List<TcpListener>();
-            try
-            {
-                for (var port = start; port < start + count; port++)
-                {
-                    var listener = new TcpListener(IPAddress.Loopback, port);
-                    listener.Start();
-                    listeners.Add(listener);
-                }
-                return start;
-            }
-            catch (SocketException)
-            {
-                // Part of the block is taken; try another.
-            }
-            finally
-            {
-                foreach (var listener in listeners) listener.Stop();
-            }
-        }
-        throw new InvalidOperationException($"no block of {count} free ports found");
     }
 
     [DllImport("libc", SetLastError = true)]
