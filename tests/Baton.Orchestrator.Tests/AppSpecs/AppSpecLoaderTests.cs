@@ -1,3 +1,4 @@
+using Baton.Orchestrator.Tests.Support;
 using Baton.Orchestrator.AppSpecs;
 using Baton.Protos.Orchestrator.V1;
 using Google.Protobuf;
@@ -120,7 +121,7 @@ public sealed class AppSpecLoaderTests
     [Fact]
     public void The_example_spec_in_the_repository_is_valid()
     {
-        var path = Path.Combine(RepositoryRoot(), "examples", "web.yaml");
+        var path = Path.Combine(RepoLayout.Root, "examples", "web.yaml");
         var loaded = AppSpecLoader.Load(File.ReadAllText(path), "examples/web.yaml");
 
         Assert.Equal("web", loaded.Spec.Name);
@@ -234,14 +235,5 @@ public sealed class AppSpecLoaderTests
         var error = Assert.Throws<Grpc.Core.RpcException>(() => AppSpecLoader.Load(new string('#', AppSpecLoader.MaxSpecBytes + 1), "big.yaml"));
         Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, error.StatusCode);
         Assert.Equal($"big.yaml: the spec is {AppSpecLoader.MaxSpecBytes + 1} bytes long; at most {AppSpecLoader.MaxSpecBytes} are allowed", error.Status.Detail);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Grpc.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException($"no Grpc.sln above {AppContext.BaseDirectory}");
     }
 }

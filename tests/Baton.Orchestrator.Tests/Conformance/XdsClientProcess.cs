@@ -1,3 +1,4 @@
+using Baton.Orchestrator.Tests.Support;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -54,7 +55,7 @@ internal sealed class XdsClientProcess : IAsyncDisposable
 
     public string NodeId { get; }
 
-    public static string ConformanceDirectory { get; } = FindConformanceDirectory();
+    public static string ConformanceDirectory { get; } = Path.Combine(RepoLayout.Root, "tests", "conformance");
 
     /// <summary>Starts the client for <paramref name="app"/> against the control plane at <paramref name="serverUri"/>.</summary>
     /// <param name="nodeId">The node id in its bootstrap; its node metadata names the app (Baton's per-node view).</param>
@@ -280,19 +281,6 @@ internal sealed class XdsClientProcess : IAsyncDisposable
         start.ArgumentList.Add("--descriptor-set");
         start.ArgumentList.Add(descriptorSet);
         return start;
-    }
-
-    private static string FindConformanceDirectory()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "tests", "conformance");
-            if (File.Exists(Path.Combine(candidate, "xds-client.js")))
-            {
-                return candidate;
-            }
-        }
-        throw new DirectoryNotFoundException($"tests/conformance not found above {AppContext.BaseDirectory}");
     }
 
     public async ValueTask DisposeAsync()

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 
+using Baton.Orchestrator.Tests.Support;
+
 namespace Baton.Orchestrator.Tests.Demo;
 
 /// <summary>
@@ -65,17 +67,8 @@ public sealed class DemoTests
         Assert.False(Directory.Exists(workDir), $"the demo left its work dir {workDir}");
     }
 
-    /// <summary>The demo built in the same configuration as this test (tests/…/bin/CONFIG/net10.0).</summary>
-    private static string DemoDll()
-    {
-        var binDir = new DirectoryInfo(AppContext.BaseDirectory);
-        var configuration = binDir.Parent!.Name;
-        var repo = binDir;
-        while (!File.Exists(Path.Combine(repo.FullName, "Grpc.sln"))) repo = repo.Parent ?? throw new InvalidOperationException($"no Grpc.sln above {binDir}");
-        var dll = Path.Combine(repo.FullName, "examples", "Baton.Demo", "bin", configuration, "net10.0", "Baton.Demo.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build Grpc.sln");
-        return dll;
-    }
+    /// <summary>The demo built in the same configuration as this test.</summary>
+    private static string DemoDll() => RepoLayout.BuiltDll(Path.Combine("examples", "Baton.Demo"), "Baton.Demo.dll");
 
     /// <summary>
     /// Live processes that mention the work dir in their command line (agent, server, CLI, the traffic

@@ -1,3 +1,4 @@
+using Baton.Orchestrator.Tests.Support;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
@@ -185,7 +186,7 @@ internal sealed class EndToEndCluster : IAsyncDisposable
     }
 
     /// <summary>examples/hello: the quickstart app's v1/ and v2/.</summary>
-    public static string HelloDirectory => Path.Combine(XdsClientProcess.ConformanceDirectory, "..", "..", "examples", "hello");
+    public static string HelloDirectory => Path.Combine(RepoLayout.Root, "examples", "hello");
 
     /// <summary>
     /// The echo app's spec, with <paramref name="strategy"/> (YAML lines under `strategy:`, indented by the

@@ -14,9 +14,8 @@ namespace Baton.Orchestrator.Tests.EndToEnd;
 /// </summary>
 internal sealed class OrchestratorProcess : IAsyncDisposable
 {
-    private const int OutputTailChars = 40_000;
 
-    private readonly StringBuilder _output = new();
+    private readonly BoundedOutput _output = new();
     private Process? _process;
 
     private OrchestratorProcess(string dataDir)
@@ -71,16 +70,10 @@ internal sealed class OrchestratorProcess : IAsyncDisposable
             _process.Kill(entireProcessTree: false);
         }
         _process?.WaitForExit();
-        Append($"---- SIGKILLed (start {Starts})");
+        _output.Append($"---- SIGKILLed (start {Starts})");
     }
 
-    public string OutputTail()
-    {
-        lock (_output)
-        {
-            return _output.ToString();
-        }
-    }
+    public string OutputTail() => _output.ToString();
 
     private async Task StartProcessAsync()
     {
@@ -101,8 +94,8 @@ internal sealed class OrchestratorProcess : IAsyncDisposable
         psi.Environment["NO_COLOR"] = "1";
         _process?.Dispose();
         _process = Process.Start(psi) ?? throw new InvalidOperationException("could not start baton server");
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.OutputDataReceived += (_, e) => _output.Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => _output.Append(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
@@ -122,22 +115,6 @@ internal sealed class OrchestratorProcess : IAsyncDisposable
             catch (RpcException e)
             {
                 throw new InvalidOperationException($"baton server did not come up: {e.Status}; output:\n{OutputTail()}");
-            }
-        }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_output)
-        {
-            _output.AppendLine(line);
-            if (_output.Length > OutputTailChars)
-            {
-                _output.Remove(0, _output.Length - OutputTailChars);
             }
         }
     }

@@ -1,3 +1,4 @@
+using Baton.Orchestrator.Tests.Support;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -12,9 +13,8 @@ namespace Baton.Orchestrator.Tests.EndToEnd;
 /// </summary>
 internal sealed class ProxyProcess : IAsyncDisposable
 {
-    private const int OutputTailChars = 40_000;
 
-    private readonly StringBuilder _output = new();
+    private readonly BoundedOutput _output = new();
     private readonly Process _process;
 
     private ProxyProcess(string node, Process process)
@@ -41,8 +41,8 @@ internal sealed class ProxyProcess : IAsyncDisposable
         psi.Environment["NO_COLOR"] = "1";
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start baton-proxy");
         var proxy = new ProxyProcess(node, process);
-        process.OutputDataReceived += (_, e) => proxy.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => proxy.Append(e.Data);
+        process.OutputDataReceived += (_, e) => proxy._output.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => proxy._output.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return proxy;
@@ -76,41 +76,10 @@ internal sealed class ProxyProcess : IAsyncDisposable
         }
     }
 
-    public string OutputTail()
-    {
-        lock (_output)
-        {
-            return _output.ToString();
-        }
-    }
+    public string OutputTail() => _output.ToString();
 
-    /// <summary>baton-proxy.dll built in the same configuration as this test (proxy/Host/bin/CONFIG/net10.0).</summary>
-    private static string ProxyDll()
-    {
-        var binDir = new DirectoryInfo(AppContext.BaseDirectory);
-        var configuration = binDir.Parent!.Name;
-        var repo = binDir;
-        while (!File.Exists(Path.Combine(repo.FullName, "Grpc.sln"))) repo = repo.Parent ?? throw new InvalidOperationException($"no Grpc.sln above {binDir}");
-        var dll = Path.Combine(repo.FullName, "proxy", "Host", "bin", configuration, "net10.0", "baton-proxy.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build tests/Baton.Orchestrator.Tests (it builds proxy/Host first)");
-        return dll;
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_output)
-        {
-            _output.AppendLine(line);
-            if (_output.Length > OutputTailChars)
-            {
-                _output.Remove(0, _output.Length - OutputTailChars);
-            }
-        }
-    }
+    /// <summary>baton-proxy.dll built in the same configuration as this test (the test project builds proxy/Host first).</summary>
+    private static string ProxyDll() => RepoLayout.BuiltDll(Path.Combine("proxy", "Host"), "baton-proxy.dll");
 
     /// <summary>Kills the proxy; a test may stop it early, and the cluster disposing it again changes nothing.</summary>
     public async ValueTask DisposeAsync()
