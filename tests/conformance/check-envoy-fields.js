@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Checks a document in Envoy's JSON/YAML form against upstream's .proto definitions (the ones
-// @grpc/grpc-js-xds ships, loaded with protobufjs as dump-upstream.js does): every key must be a
+// @grpc/grpc-js-xds ships, loaded by upstream-protos.js as for dump-upstream.js): every key must be a
 // real field of its message, oneofs hold one member, enums name real values, Any names a real
 // type, and no deprecated field is used. Baton's tests feed it the YAML of `baton envoy bootstrap`,
 // which no Envoy runs here.
@@ -12,55 +12,17 @@
 'use strict';
 
 const fs = require('fs');
-const path = require('path');
-
-const here = __dirname;
-const modules = path.join(here, 'node_modules');
-const xdsPackage = path.join(modules, '@grpc', 'grpc-js-xds');
-
-function fail(message) {
-  process.stderr.write(message + '\n');
-  process.exit(2);
-}
-
-let protobuf;
-try {
-  protobuf = require(path.join(modules, 'protobufjs'));
-} catch (e) {
-  fail(`protobufjs is not installed: run "npm ci" in ${here} (${e.message})`);
-}
-
-const roots = [
-  path.join(xdsPackage, 'deps', 'envoy-api'),
-  path.join(xdsPackage, 'deps', 'xds'),
-  path.join(xdsPackage, 'deps', 'googleapis'),
-  path.join(xdsPackage, 'deps', 'protoc-gen-validate'),
-  path.join(modules, 'protobufjs'),
-];
-
-function findOnRoots(relative) {
-  for (const root of roots) {
-    const candidate = path.join(root, relative);
-    if (fs.existsSync(candidate)) return candidate;
-  }
-  return null;
-}
+const { protobuf, fail, loadUpstream } = require('./upstream-protos');
 
 const request = JSON.parse(fs.readFileSync(0, 'utf8'));
 if (typeof request.type !== 'string' || !Array.isArray(request.files) || typeof request.document !== 'object') {
   fail('request needs "type", "files" and "document"');
 }
 
-const root = new protobuf.Root();
-root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : findOnRoots(target));
-// As in dump-upstream.js: resolve per field, so an unresolvable option elsewhere hides nothing.
-const resolveAll = root.resolveAll;
-root.resolveAll = function () { return this; };
-for (const file of request.files) {
-  if (!findOnRoots(file)) fail(`proto file not found on the roots: ${file}`);
-}
-root.loadSync(request.files, { keepCase: true, alternateCommentMode: true });
-root.resolveAll = resolveAll;
+const loaded = loadUpstream(request.files);
+if (loaded.missing.length > 0) fail(`proto file not found on the roots: ${loaded.missing.join(', ')}`);
+if (loaded.error) throw new Error(loaded.error);
+const root = loaded.root;
 
 const checked = [];
 const problems = [];

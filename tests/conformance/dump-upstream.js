@@ -13,52 +13,7 @@
 
 const fs = require('fs');
 const path = require('path');
-
-const here = __dirname;
-const modules = path.join(here, 'node_modules');
-const xdsPackage = path.join(modules, '@grpc', 'grpc-js-xds');
-
-function fail(message) {
-  process.stderr.write(message + '\n');
-  process.exit(2);
-}
-
-let protobuf;
-try {
-  protobuf = require(path.join(modules, 'protobufjs'));
-} catch (e) {
-  fail(`protobufjs is not installed: run "npm ci" in ${here} (${e.message})`);
-}
-if (!fs.existsSync(xdsPackage)) {
-  fail(`@grpc/grpc-js-xds is not installed: run "npm ci" in ${here}`);
-}
-
-// Import roots in the order protoc would get them as -I flags. protobufjs's own copy of
-// descriptor.proto comes last: the annotation files import it, and nothing here needs
-// more than its names.
-const roots = [
-  path.join(xdsPackage, 'deps', 'envoy-api'),
-  path.join(xdsPackage, 'deps', 'xds'),
-  path.join(xdsPackage, 'deps', 'googleapis'),
-  path.join(xdsPackage, 'deps', 'protoc-gen-validate'),
-  path.join(modules, 'protobufjs'),
-];
-
-function findOnRoots(relative) {
-  for (const root of roots) {
-    const candidate = path.join(root, relative);
-    if (fs.existsSync(candidate)) return candidate;
-  }
-  return null;
-}
-
-function relativeToRoots(absolute) {
-  for (const root of roots) {
-    const rel = path.relative(root, absolute);
-    if (!rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
-  }
-  return absolute;
-}
+const { here, xdsPackage, protobuf, roots, fail, relativeToRoots, loadUpstream } = require('./upstream-protos');
 
 function readRequest() {
   const args = process.argv.slice(2);
@@ -75,31 +30,11 @@ function stripDot(name) {
 
 const request = readRequest();
 
-const root = new protobuf.Root();
-// Imports are looked up on the roots above; an import found nowhere is skipped instead of
-// failing the whole load, since only options (validate, annotations) come from such files.
-root.resolvePath = (_origin, target) => {
-  if (path.isAbsolute(target)) return target;
-  return findOnRoots(target);
-};
-// Resolution is done per field below, so one unresolvable option or type elsewhere in a
-// file does not hide the rest.
-const resolveAll = root.resolveAll;
-root.resolveAll = function () { return this; };
-
+const loaded = loadUpstream(request.files);
+const root = loaded.root;
 const errors = {};
-const missingFiles = [];
-const toLoad = [];
-for (const file of request.files) {
-  if (findOnRoots(file)) toLoad.push(file);
-  else missingFiles.push(file);
-}
-try {
-  root.loadSync(toLoad, { keepCase: true, alternateCommentMode: true });
-} catch (e) {
-  errors['<load>'] = String(e && e.message ? e.message : e);
-}
-root.resolveAll = resolveAll;
+const missingFiles = loaded.missing;
+if (loaded.error) errors['<load>'] = loaded.error;
 
 function fieldType(field) {
   try {
