@@ -1,6 +1,7 @@
 using Baton.Proxy.Configuration;
 using Baton.Proxy.Forwarding;
 using Baton.Proxy.LoadReporting;
+using Baton.Proxy.Xds;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -15,10 +16,17 @@ public static class ProxyServiceCollectionExtensions
 {
     public static IServiceCollection AddBatonProxy(this IServiceCollection services, ProxyOptions options)
     {
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
         // One LoadStats: the data path counts into it, the LRS client reports from it.
         services.TryAddSingleton<LoadStats>();
+        // Which clusters report load: the ADS client replaces it on each applied config, the LRS client reads it.
+        services.TryAddSingleton<ReportingClusters>();
+        services.TryAddSingleton<AdsClientStatus>();
         services.AddSingleton<ProxyDataPath>();
         services.AddSingleton<IProxyConfigApplier>(sp => sp.GetRequiredService<ProxyDataPath>());
-        return services.AddBatonProxyXds(options);
+        services.AddHostedService<AdsClient>();
+        services.AddHostedService<LoadReportingClient>();
+        return services;
     }
 }
