@@ -94,25 +94,6 @@ internal sealed class BenchReport(
         return md.ToString();
     }
 
-    /// <summary>Replaces the section (up to the next "## " heading) in <paramref name="path"/>, or appends it.</summary>
-    public static void WriteSection(string path, string section)
-    {
-        var existing = File.Exists(path) ? File.ReadAllText(path) : "# Benchmarks\n\nFigures measured by the programs under `bench/`; each section says how to reproduce it.\n";
-        var start = existing.IndexOf(SectionHeading + "\n", StringComparison.Ordinal);
-        string updated;
-        if (start < 0)
-        {
-            updated = existing.TrimEnd() + "\n\n" + section;
-        }
-        else
-        {
-            var next = existing.IndexOf("\n## ", start + SectionHeading.Length, StringComparison.Ordinal);
-            var rest = next < 0 ? "" : existing[(next + 1)..];
-            updated = existing[..start] + section + (rest.Length > 0 ? "\n" + rest : "");
-        }
-        File.WriteAllText(path, updated.TrimEnd() + "\n");
-    }
-
     private static double Mb(long bytes) => bytes / 1024.0 / 1024.0;
 
     private static string Ms(double ms) => ms < 10 ? ms.ToString("0.00", Inv) + " ms" : ms.ToString("0.0", Inv) + " ms";

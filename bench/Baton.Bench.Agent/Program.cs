@@ -59,7 +59,7 @@ Console.WriteLine(markdown);
 if (writeDocs)
 {
     var docs = Path.Combine(repo, "docs", "benchmarks.md");
-    BenchReport.WriteSection(docs, markdown);
+    BenchmarksDoc.ReplaceSection(docs, BenchReport.SectionHeading, markdown);
     Console.WriteLine($"written to {docs}");
 }
 return 0;

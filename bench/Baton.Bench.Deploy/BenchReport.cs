@@ -79,25 +79,6 @@ internal sealed class BenchReport(IReadOnlyList<DeploySeries> series, CliResults
         return md.ToString();
     }
 
-    /// <summary>Replaces the section (up to the next "## " heading) in <paramref name="path"/>, or appends it.</summary>
-    public static void WriteSection(string path, string section)
-    {
-        var existing = File.ReadAllText(path);
-        var start = existing.IndexOf(SectionHeading + "\n", StringComparison.Ordinal);
-        string updated;
-        if (start < 0)
-        {
-            updated = existing.TrimEnd() + "\n\n" + section;
-        }
-        else
-        {
-            var next = existing.IndexOf("\n## ", start + SectionHeading.Length, StringComparison.Ordinal);
-            var rest = next < 0 ? "" : existing[(next + 1)..];
-            updated = existing[..start] + section + (rest.Length > 0 ? "\n" + rest : "");
-        }
-        File.WriteAllText(path, updated.TrimEnd() + "\n");
-    }
-
     private static string Ms(double ms) => double.IsNaN(ms) ? "–" : ms < 10 ? ms.ToString("0.0", Inv) + " ms" : ms.ToString("0", Inv) + " ms";
 }
 

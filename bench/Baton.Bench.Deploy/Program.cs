@@ -92,7 +92,7 @@ try
     if (writeDocs)
     {
         var docs = Path.Combine(repo, "docs", "benchmarks.md");
-        BenchReport.WriteSection(docs, markdown);
+        BenchmarksDoc.ReplaceSection(docs, BenchReport.SectionHeading, markdown);
         Console.WriteLine($"written to {docs}");
     }
     return 0;

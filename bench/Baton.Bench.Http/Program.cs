@@ -74,7 +74,7 @@ try
     if (options.WriteDocs)
     {
         var docs = Path.Combine(repo, "docs", "benchmarks.md");
-        HttpBenchReport.WriteSection(docs, markdown);
+        BenchmarksDoc.ReplaceSection(docs, HttpBenchReport.SectionHeading, markdown);
         Console.WriteLine($"written to {docs}");
     }
     return 0;

@@ -61,7 +61,7 @@ if (options.MarkdownPath is { } path)
 if (options.WriteDocs)
 {
     var docs = Path.Combine(RepoRoot(), "docs", "benchmarks.md");
-    XdsReport.WriteSection(docs, report);
+    BenchmarksDoc.ReplaceSection(docs, XdsReport.SectionHeading, report);
     Console.Error.WriteLine($"written to {docs}");
 }
 return 0;

@@ -202,25 +202,6 @@ internal static class XdsReport
         md.AppendLine("- How the server got to these figures (before/after, what changed) and what is left to do: the next section.");
     }
 
-    /// <summary>Replaces the section (from its heading up to the next "## " heading) in <paramref name="path"/>, or appends it.</summary>
-    public static void WriteSection(string path, string section)
-    {
-        var existing = File.Exists(path) ? File.ReadAllText(path) : "# Benchmarks\n\nFigures measured by the programs under `bench/`; each section says how to reproduce it.\n";
-        var start = existing.IndexOf(SectionHeading + "\n", StringComparison.Ordinal);
-        string updated;
-        if (start < 0)
-        {
-            updated = existing.TrimEnd() + "\n\n" + section;
-        }
-        else
-        {
-            var next = existing.IndexOf("\n## ", start + SectionHeading.Length, StringComparison.Ordinal);
-            var rest = next < 0 ? "" : existing[(next + 1)..];
-            updated = existing[..start] + section.TrimEnd() + "\n" + (rest.Length > 0 ? "\n" + rest : "");
-        }
-        File.WriteAllText(path, updated.TrimEnd() + "\n");
-    }
-
     private static string NotMeasured(string target, int streams) =>
         string.Create(Inv, $"| {target} | not measured in this run (`--sizes` without {streams}) | – |");
 
