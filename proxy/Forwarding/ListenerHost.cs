@@ -1,5 +1,6 @@
 using System.Net;
 using Baton.Proxy.Configuration;
+using Baton.Proxy.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -55,6 +56,9 @@ internal sealed class ListenerHost
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
         builder.WebHost.UseKestrelCore();
+        // With inline socket completions, Kestrel may run each request on the epoll thread that read
+        // it rather than queueing it once more: the request path never blocks (see InlineSocketIo).
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = InlineSocketIo.Enabled);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

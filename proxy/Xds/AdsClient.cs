@@ -64,6 +64,12 @@ public sealed class AdsClient(
                 status.SetConnected(true);
                 logger.LogInformation("ADS stream to {Server} established as node {NodeId}", options.XdsServer, options.NodeId);
             }
+            if (!Thread.CurrentThread.IsThreadPoolThread)
+            {
+                // With inline socket completions this is an epoll thread that also carries the data
+                // path; decoding, translating and applying a config can take milliseconds.
+                await Task.Yield();
+            }
             await HandleAsync(call.RequestStream, stream, response, ct);
         }
     }
