@@ -42,6 +42,13 @@ internal sealed record LoadRun(int Requested, IReadOnlyList<AnsweredRequest> Ans
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
     }
 
+    /// <summary>Several runs as one sample (for percentiles over all of them; offsets are each run's own).</summary>
+    public static LoadRun Combine(IEnumerable<LoadRun> runs)
+    {
+        var list = runs.ToList();
+        return new LoadRun(list.Sum(r => r.Requested), [.. list.SelectMany(r => r.Answered)]);
+    }
+
     /// <summary>
     /// Parses `hey -o csv`: a header, then per answered request
     /// response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset (seconds).
