@@ -46,17 +46,27 @@ internal sealed class OrchestratorProcess : IAsyncDisposable
 
     public static async Task<OrchestratorProcess> StartAsync(string dataDir)
     {
-        var server = new OrchestratorProcess(dataDir);
-        try
+        // The two ports are picked free but only bound by the server later: a parallel test's
+        // outgoing connection can take one in between. The server then exits with "address already
+        // in use", and the start is tried again on fresh ports.
+        for (var attempt = 1; ; attempt++)
         {
-            await server.StartProcessAsync();
+            var server = new OrchestratorProcess(dataDir);
+            try
+            {
+                await server.StartProcessAsync();
+                return server;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && server.OutputTail().Contains("address already in use", StringComparison.Ordinal))
+            {
+                await server.DisposeAsync();
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
         }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
-        return server;
     }
 
     /// <summary>Starts the server again on the same ports and data dir (after <see cref="Kill"/>).</summary>
