@@ -12,6 +12,9 @@
 // An optional release-mode.json beside this script sets the same behaviours per artifact, so each
 // release can carry its own: {"failRate": 0.3, "crashOnStart": true, "neverReady": true, "slowMs": 200,
 // "readyAfterMs": 3000}; a flag on the command line wins over the file.
+// A single call can also ask to be held: request metadata `slow-ms: N` holds that call N ms (at least
+// the release's own --slow-ms), so a client can keep a long call in flight across a switch of weights
+// while its other calls stay quick.
 // A call failed on purpose carries the release in its trailers (baton-release), so a client can tell
 // which release failed it.
 // On SIGTERM it stops accepting calls, lets the in-flight ones finish, then exits 0.
@@ -76,7 +79,8 @@ server.addService(service, {
         callback(null, { version, instance });
       }
     };
-    if (slowMs > 0) setTimeout(answer, slowMs);
+    const holdMs = Math.max(slowMs, Number(call.metadata.get('slow-ms')[0] || 0));
+    if (holdMs > 0) setTimeout(answer, holdMs);
     else answer();
   },
 });
