@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Baton.Orchestrator.Tests.Conformance;
 
@@ -19,16 +18,12 @@ internal sealed class HttpLoad : IAsyncDisposable
     /// <summary>Only stops a hang: the route's request_timeout (30 s in the test specs) answers first.</summary>
     private static readonly TimeSpan RequestLimit = TimeSpan.FromSeconds(60);
 
-    /// <summary>Only stops a hang of a window given no time limit.</summary>
-    private static readonly TimeSpan WindowLimit = TimeSpan.FromSeconds(60);
-
     private readonly Uri _baseUri;
     private readonly HttpLoadShape _shape;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<HttpClient> _clients = [];
     private readonly List<Task> _workers = [];
-    private readonly object _lock = new();
-    private readonly List<LoadWindow> _windows = [];
+    private readonly LoadWindows _windows = new(RequestLimit);
     private readonly TallyCounter _calls = new();
     private readonly TallyCounter _longRequests = new();
     private long _longStarted;
@@ -66,22 +61,7 @@ internal sealed class HttpLoad : IAsyncDisposable
     /// The next <paramref name="calls"/> `GET /` calls started from now (with <paramref name="maxMilliseconds"/>:
     /// only those started within that time), once they have all finished.
     /// </summary>
-    public async Task<ClientTally> WindowAsync(int calls, int? maxMilliseconds = null)
-    {
-        var window = new LoadWindow(calls);
-        lock (_lock) _windows.Add(window);
-        var limit = maxMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : WindowLimit;
-        var full = await Task.WhenAny(window.Full, Task.Delay(limit)) == window.Full;
-        string progress;
-        lock (_lock)
-        {
-            window.Close();
-            _windows.Remove(window);
-            progress = window.Progress();
-        }
-        if (!full && maxMilliseconds is null) throw new TimeoutException($"a window of {calls} calls did not fill within {WindowLimit.TotalSeconds:0} s: {progress}");
-        return await window.Finished.WaitAsync(RequestLimit + TimeSpan.FromSeconds(5));
-    }
+    public Task<ClientTally> WindowAsync(int calls, int? maxMilliseconds = null) => _windows.WindowAsync(calls, maxMilliseconds);
 
     /// <summary>What was counted so far (requests in flight are not, yet).</summary>
     public HttpLoadTotals Totals() => new(_calls.Snapshot(), _longRequests.Snapshot(), Interlocked.Read(ref _longStarted),
@@ -120,21 +100,7 @@ internal sealed class HttpLoad : IAsyncDisposable
         };
         if (countConnections)
         {
-            handler.ConnectCallback = async (context, cancellationToken) =>
-            {
-                Interlocked.Increment(ref _keptConnectionsOpened);
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            };
+            handler.ConnectCallback = CountedConnections.Callback(() => Interlocked.Increment(ref _keptConnectionsOpened));
         }
         var client = new HttpClient(handler) { Timeout = RequestLimit };
         _clients.Add(client);
@@ -145,18 +111,7 @@ internal sealed class HttpLoad : IAsyncDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            List<LoadWindow> members;
-            lock (_lock)
-            {
-                members = _windows.Where(w => w.WantsCalls).ToList();
-                foreach (var window in members) window.Join();
-            }
-            var outcome = await SendAsync(client, "", closeConnection);
-            _calls.Record(outcome);
-            lock (_lock)
-            {
-                foreach (var window in members) window.Leave(outcome);
-            }
+            _calls.Record(await _windows.CountAsync(() => SendAsync(client, "", closeConnection)));
             await PauseAsync(TimeSpan.FromMilliseconds(_shape.PauseMs));
         }
     }

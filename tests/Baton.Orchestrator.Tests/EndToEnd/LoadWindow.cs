@@ -5,7 +5,7 @@ namespace Baton.Orchestrator.Tests.EndToEnd;
 /// <summary>
 /// The next N requests started after the window opened (as xds-client.js's `window` command counts
 /// them): a request joins when it starts, and the window ends once its members have all finished,
-/// so it never mixes answers from before it opened. Callers synchronise on <see cref="HttpLoad"/>'s lock.
+/// so it never mixes answers from before it opened. Not thread-safe: <see cref="LoadWindows"/> holds a lock around it.
 /// </summary>
 internal sealed class LoadWindow(int calls)
 {
