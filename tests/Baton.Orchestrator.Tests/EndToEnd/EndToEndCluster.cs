@@ -19,7 +19,8 @@ namespace Baton.Orchestrator.Tests.EndToEnd;
 /// <list type="bullet">
 /// <item><see cref="EchoApp"/> (the default), tests/conformance/release-server.js (ReleaseEcho) over gRPC,
 /// shipped as echo-VERSION.tar.gz artifacts that may carry a release-mode.json so each version behaves
-/// its own way, called by grpc-js-xds clients;</item>
+/// its own way, called by grpc-js-xds clients, or, with a public port in its spec, through a standalone
+/// baton-proxy on <see cref="PublicPort"/> by <see cref="GrpcLoad"/>;</item>
 /// <item><see cref="HelloApp"/>, the quickstart HTTP app (examples/hello/VERSION), whose artifacts may
 /// carry environment variables of their own, called through baton-proxy (standalone or inside an agent)
 /// on <see cref="PublicPort"/> by <see cref="HttpLoad"/>.</item>
@@ -35,7 +36,7 @@ internal sealed class EndToEndCluster : IAsyncDisposable
     private readonly ITestOutputHelper _output;
     private readonly List<XdsClientProcess> _clients = [];
     private readonly List<ProxyProcess> _proxies = [];
-    private readonly List<HttpLoad> _loads = [];
+    private readonly List<IAsyncDisposable> _loads = [];
 
     private EndToEndCluster(ITestOutputHelper output, string app, string workDir, OrchestratorProcess server, IReadOnlyList<RealAgent> agents)
     {
@@ -51,7 +52,7 @@ internal sealed class EndToEndCluster : IAsyncDisposable
     /// <summary>The app every command, spec and artifact of this cluster is about.</summary>
     public string App { get; }
 
-    /// <summary>The HTTP app's routing.public_port: where the proxies listen for it.</summary>
+    /// <summary>The app's routing.public_port (the hello app's always, the echo app's when its spec asks): where the proxies listen for it.</summary>
     public int PublicPort { get; }
 
     public string WorkDir { get; }
@@ -190,9 +191,10 @@ internal sealed class EndToEndCluster : IAsyncDisposable
 
     /// <summary>
     /// The echo app's spec, with <paramref name="strategy"/> (YAML lines under `strategy:`, indented by the
-    /// caller as at top level) and optional extra top-level YAML.
+    /// caller as at top level), optional extra top-level YAML and, for traffic through a baton-proxy, a
+    /// routing.public_port (<see cref="PublicPort"/>); without one the app is for proxyless clients only.
     /// </summary>
-    public static string Spec(string strategy, string extra = "")
+    public static string Spec(string strategy, string extra = "", int? publicPort = null)
     {
         var nodeModules = Path.Combine(XdsClientProcess.ConformanceDirectory, "node_modules");
         var indented = Indent(strategy);
@@ -208,7 +210,7 @@ internal sealed class EndToEndCluster : IAsyncDisposable
               type: tcp
               interval: 100ms
             routing:
-              protocol: grpc
+              protocol: grpc{(publicPort is { } port ? $"\n  public_port: {port}" : "")}
             {extra.Trim('\n')}
             strategy:
             {indented}
@@ -268,30 +270,63 @@ internal sealed class EndToEndCluster : IAsyncDisposable
     /// </summary>
     public async Task<HttpLoad> StartHttpLoadAsync(HttpLoadShape? shape = null)
     {
-        await WaitForHttpAnswerAsync();
+        using (var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) })
+        {
+            await WaitForAnswerAsync(async () =>
+            {
+                try
+                {
+                    using var response = await probe.GetAsync(new Uri($"http://127.0.0.1:{PublicPort}/"));
+                    return response.IsSuccessStatusCode ? null : $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    return e.Message;
+                }
+            });
+        }
         var load = HttpLoad.Start(PublicPort, shape);
         _loads.Add(load);
         return load;
     }
 
-    private async Task WaitForHttpAnswerAsync()
+    /// <summary>
+    /// gRPC traffic (Grpc.Net.Client, h2c) through <see cref="PublicPort"/> to the echo app, started once a
+    /// first call there was answered by the app, for the same reason as <see cref="StartHttpLoadAsync"/>.
+    /// </summary>
+    public async Task<GrpcLoad> StartGrpcLoadAsync(GrpcLoadShape? shape = null)
     {
-        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using (var probe = Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{PublicPort}"))
+        {
+            var echo = new Conformance.Echo.ReleaseEcho.ReleaseEchoClient(probe);
+            await WaitForAnswerAsync(async () =>
+            {
+                try
+                {
+                    await echo.WhichAsync(new Conformance.Echo.WhichRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
+                    return null;
+                }
+                catch (RpcException e)
+                {
+                    return $"{e.StatusCode}: {e.Status.Detail}";
+                }
+            });
+        }
+        var load = GrpcLoad.Start(PublicPort, shape);
+        _loads.Add(load);
+        return load;
+    }
+
+    /// <summary>Calls <paramref name="tryOnce"/> (null when the app answered, else what went wrong) until the app answers.</summary>
+    private async Task WaitForAnswerAsync(Func<Task<string?>> tryOnce)
+    {
         // The deadline only stops a hang; it is not a claim about how fast a proxy gets its config.
         var giveUp = DateTime.UtcNow.AddSeconds(60);
-        string last = "nothing tried";
+        var last = "nothing tried";
         while (DateTime.UtcNow < giveUp)
         {
-            try
-            {
-                using var response = await probe.GetAsync(new Uri($"http://127.0.0.1:{PublicPort}/"));
-                if (response.IsSuccessStatusCode) return;
-                last = $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}";
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                last = e.Message;
-            }
+            if (await tryOnce() is not { } failure) return;
+            last = failure;
             await Task.Delay(100);
         }
         throw new TimeoutException($"no proxy answered for {App} on 127.0.0.1:{PublicPort}; last: {last}");
@@ -386,7 +421,7 @@ internal sealed class EndToEndCluster : IAsyncDisposable
             }
             catch (Exception e)
             {
-                _output.WriteLine($"http load: {e}");
+                _output.WriteLine($"load on the public port: {e}");
             }
         }
         foreach (var client in _clients)

@@ -3,7 +3,7 @@ using Baton.Orchestrator.Tests.Conformance;
 namespace Baton.Orchestrator.Tests.EndToEnd;
 
 /// <summary>
-/// The <see cref="LoadWindow"/>s open on one load (<see cref="HttpLoad"/>): every
+/// The <see cref="LoadWindow"/>s open on one load (<see cref="HttpLoad"/>, <see cref="GrpcLoad"/>): every
 /// call a worker starts through <see cref="CountAsync"/> joins each window still wanting calls, and leaves
 /// it with its outcome when it ends. Thread-safe.
 /// </summary>
