@@ -28,7 +28,8 @@ public sealed class ListenFailureTests
         addresses[takenFlag] = $"{host}:{takenPort}";
         // A data dir that does not exist yet: the failed start must not create it (no state file, no instance adopted).
         var dataDir = Path.Combine(Path.GetTempPath(), "baton-agent-listen-failure-" + Guid.NewGuid().ToString("n")[..12]);
-        var args = new List<string> { "--data-dir", dataDir };
+        // No instance runs; the range only has to stay clear of the listeners' ports (the default 20000-20999 may not).
+        var args = new List<string> { "--data-dir", dataDir, "--port-range", "1024-1024" };
         foreach (var (flag, address) in addresses) args.AddRange([flag, address]);
 
         var result = await ExitingAgent.RunAsync([.. args]);

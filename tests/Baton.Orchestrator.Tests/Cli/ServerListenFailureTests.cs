@@ -19,12 +19,14 @@ public sealed class ServerListenFailureTests
         using var occupant = new TcpListener(IPAddress.Loopback, 0);
         occupant.Start();
         var takenPort = ((IPEndPoint)occupant.LocalEndpoint).Port;
-        // The other listeners' ports lie below the ephemeral range: no outgoing connection can take them meanwhile.
+        // The other listeners' ports lie below the ephemeral range, where no outgoing connection can take
+        // them meanwhile, and in one block, so no two are the same.
+        var free = LoopbackPorts.FreeBlock(3);
         var ports = new Dictionary<string, int>
         {
-            ["--listen"] = LoopbackPorts.BelowEphemeral(),
-            ["--xds-listen"] = LoopbackPorts.BelowEphemeral(),
-            ["--metrics-listen"] = LoopbackPorts.BelowEphemeral(),
+            ["--listen"] = free,
+            ["--xds-listen"] = free + 1,
+            ["--metrics-listen"] = free + 2,
         };
         ports[takenFlag] = takenPort;
         // A data dir that does not exist yet: the failed start must not create it (no store, no half-done state).
