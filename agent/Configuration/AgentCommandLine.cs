@@ -1,11 +1,13 @@
 using System.CommandLine;
+using Baton.Agent.Security;
 
 namespace Baton.Agent.Configuration;
 
 /// <summary>
 /// The agent's command line. The root command's action loads and validates the configuration
 /// (file &lt; environment &lt; flags) and hands the result to the agent's own run delegate; any
-/// configuration error becomes one line on stderr and exit code 2 before anything starts.
+/// configuration error becomes one line on stderr and exit code 2 before anything starts, and a
+/// listener that cannot bind one line and exit code 71.
 /// </summary>
 public static class AgentCommandLine
 {
@@ -74,6 +76,12 @@ public static class AgentCommandLine
                 // operator's configuration, so the same one line and exit code, not a stack trace.
                 await stderr.WriteLineAsync($"baton-agent: {OneLine(e.Message)}");
                 return AgentConfigurationException.ExitCode;
+            }
+            catch (CannotListenException e)
+            {
+                // A port in use or privileged: expected on a host, so one line and its own code, not a stack trace.
+                await stderr.WriteLineAsync($"baton-agent: {OneLine(e.Message)}");
+                return CannotListenException.ExitCode;
             }
         });
 

@@ -12,6 +12,7 @@ using Baton.Agent.Services;
 using Baton.Proxy.Hosting;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 namespace Baton.Agent.Hosting;
 
@@ -20,8 +21,12 @@ internal static class AgentHost
 {
     public static async Task<int> RunAsync(AgentOptions options, CancellationToken cancel)
     {
+        // First of all: a port in use ends the start here, before the data dir is touched and before
+        // the recovery below adopts, restarts or kills anything. An agent started by mistake beside a
+        // running one (same port, same data dir) must leave that one's instances alone.
+        using var listeners = AgentListenerSockets.Bind(options);
         Directory.CreateDirectory(options.DataDir);
-        var app = Build(options);
+        var app = Build(options, listeners);
         // Take over what the previous agent left before answering anyone, so the first
         // ListInstances already shows the adopted instances.
         await app.Services.GetRequiredService<InstanceManager>().RecoverAsync();
@@ -39,11 +44,13 @@ internal static class AgentHost
         return 0;
     }
 
-    public static WebApplication Build(AgentOptions options)
+    /// <param name="listeners">Sockets bound beforehand for Kestrel to listen on; without them Kestrel binds its own.</param>
+    public static WebApplication Build(AgentOptions options, AgentListenerSockets? listeners = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Host.UseSystemd();
         builder.Logging.AddAgentConsole(options.LogFormat);
+        if (listeners is not null) builder.Services.Configure<SocketTransportOptions>(o => o.CreateBoundListenSocket = listeners.Claim);
         builder.WebHost.ConfigureKestrel(k => k.ConfigureAgentListener(options));
 
         var services = builder.Services;

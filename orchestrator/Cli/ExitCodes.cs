@@ -17,6 +17,13 @@ public static class ExitCodes
     /// <summary>The server refused the token (or its absence).</summary>
     public const int Unauthenticated = 4;
 
+    /// <summary>
+    /// `baton server` could not bind one of its listeners (port in use, privileged port). sysexits.h's
+    /// EX_OSERR: the operating system refused what the server needs, so a supervisor can tell it from
+    /// a crash (1) and from bad options (2).
+    /// </summary>
+    public const int CannotListen = 71;
+
     /// <summary>Interrupted (Ctrl+C) while waiting: 128 + SIGINT, as shells report it.</summary>
     public const int Interrupted = 130;
 }

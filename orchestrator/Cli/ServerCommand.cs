@@ -6,7 +6,7 @@ namespace Baton.Orchestrator.Cli;
 
 /// <summary>
 /// `baton server`: validates the options (one line on stderr and exit 2 when wrong) and hands them
-/// to the run hook, which hosts the control plane.
+/// to the run hook, which hosts the control plane (one line and exit 71 when a listener cannot bind).
 /// </summary>
 public static class ServerCommand
 {
@@ -70,7 +70,16 @@ public static class ServerCommand
                 await error.WriteLineAsync($"baton server: {e.Message}");
                 return e.ExitCode;
             }
-            return await run(options, cancellationToken);
+            try
+            {
+                return await run(options, cancellationToken);
+            }
+            catch (CliException e)
+            {
+                // Raised while the server starts (a listener that cannot bind): the same one line, no stack trace.
+                await error.WriteLineAsync($"baton server: {e.Message}");
+                return e.ExitCode;
+            }
         });
         return command;
     }

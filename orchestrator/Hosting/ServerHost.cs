@@ -7,6 +7,7 @@ using Baton.Orchestrator.LoadReporting;
 using Baton.Orchestrator.Store;
 using Baton.Orchestrator.Xds;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 namespace Baton.Orchestrator.Hosting;
 
@@ -19,15 +20,18 @@ public static class ServerHost
 {
     public static async Task<int> RunAsync(ServerOptions options, CancellationToken cancellationToken)
     {
+        // First of all: a port in use ends the start here, before the data dir and the store exist.
+        using var listeners = ServerListenerSockets.Bind(options);
         await using var store = await SqliteStore.OpenAsync(options.DataDir);
-        var app = Build(options, store);
+        var app = Build(options, store, listeners);
         // The host handles SIGTERM/SIGINT itself (graceful shutdown); the token only ends the run
         // when the caller (a test, an embedding) asks.
         await ((IHost)app).RunAsync(cancellationToken);
         return ExitCodes.Ok;
     }
 
-    public static WebApplication Build(ServerOptions options, IBatonStore store)
+    /// <param name="listeners">Sockets bound beforehand for Kestrel to listen on; without them Kestrel binds its own.</param>
+    public static WebApplication Build(ServerOptions options, IBatonStore store, ServerListenerSockets? listeners = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.AddSimpleConsole(o =>
@@ -38,6 +42,7 @@ public static class ServerHost
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.UseLeanStreams();
+        if (listeners is not null) builder.Services.Configure<SocketTransportOptions>(o => o.CreateBoundListenSocket = listeners.Claim);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(options.Listen, l => l.Protocols = HttpProtocols.Http2);
