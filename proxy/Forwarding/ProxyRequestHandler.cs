@@ -23,7 +23,8 @@ internal sealed partial class ProxyRequestHandler(IHttpForwarder forwarder, ILog
     {
         for (var read = 0; read < MaxSnapshotReads; read++)
         {
-            var route = listener.Routing.Match(context.Request.Headers.Host, context.Request.Path.Value ?? "/");
+            var routing = listener.Routing;
+            var route = routing.Match(context.Request.Headers.Host, context.Request.Path.Value ?? "/");
             if (route is null)
             {
                 return LocalReplies.WriteAsync(context, StatusCodes.Status404NotFound, LocalReplies.NoRoute);
@@ -34,14 +35,14 @@ internal sealed partial class ProxyRequestHandler(IHttpForwarder forwarder, ILog
             }
             if (cluster!.Client.TryAcquire())
             {
-                return ForwardAsync(context, route, cluster);
+                return ForwardAsync(context, route, cluster, routing.RequestTransformer);
             }
         }
         return LocalReplies.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReplies.ProxyStopping);
     }
 
     /// <summary>Forwards under the pool lease taken by the caller, which it returns.</summary>
-    private async Task ForwardAsync(HttpContext context, CompiledRoute route, ClusterRuntime cluster)
+    private async Task ForwardAsync(HttpContext context, CompiledRoute route, ClusterRuntime cluster, HttpTransformer transformer)
     {
         // Zero means no timeout (long streams): no timer at all.
         var routeTimeout = route.Timeout > TimeSpan.Zero ? _routeTimeouts.Rent(route.Timeout) : null;
@@ -58,7 +59,7 @@ internal sealed partial class ProxyRequestHandler(IHttpForwarder forwarder, ILog
             List<EndpointState>? tried = null;
             while (true)
             {
-                var retry = await SendAttemptAsync(context, cluster, endpoint, retriesLeft > 0, timeoutToken);
+                var retry = await SendAttemptAsync(context, cluster, endpoint, transformer, retriesLeft > 0, timeoutToken);
                 if (!retry)
                 {
                     break;
@@ -96,7 +97,7 @@ internal sealed partial class ProxyRequestHandler(IHttpForwarder forwarder, ILog
 
     /// <summary>One attempt on one endpoint, counted exactly once; true when it failed to connect and may be retried elsewhere.</summary>
     private async ValueTask<bool> SendAttemptAsync(
-        HttpContext context, ClusterRuntime cluster, EndpointState endpoint, bool mayRetry, CancellationToken timeoutToken)
+        HttpContext context, ClusterRuntime cluster, EndpointState endpoint, HttpTransformer transformer, bool mayRetry, CancellationToken timeoutToken)
     {
         endpoint.Started();
         cluster.Load.Started();
@@ -104,7 +105,7 @@ internal sealed partial class ProxyRequestHandler(IHttpForwarder forwarder, ILog
         try
         {
             var result = await forwarder.SendAsync(
-                context, endpoint.DestinationPrefix, cluster.Client.Invoker, cluster.Client.RequestConfig, HttpTransformer.Empty, timeoutToken);
+                context, endpoint.DestinationPrefix, cluster.Client.Invoker, cluster.Client.RequestConfig, transformer, timeoutToken);
             var timedOut = timeoutToken.IsCancellationRequested;
             if (result != ForwarderError.None && mayRetry && !timedOut && !context.RequestAborted.IsCancellationRequested
                 && !context.Response.HasStarted && UpstreamOutcome.IsConnectFailure(context, result))

@@ -123,6 +123,7 @@ public static class ProxyConfigTranslator
         {
             return null;
         }
+        var forwardedHeaders = new ForwardedHeadersConfig(manager.UseRemoteAddress ?? false, manager.XffNumTrustedHops, manager.SkipXffAppend);
 
         RouteTable? routes;
         switch (manager.RouteSpecifierCase)
@@ -149,7 +150,7 @@ public static class ProxyConfigTranslator
                 errors.Add($"{where}: the http connection manager has neither rds nor route_config (scoped routes are not supported)");
                 return null;
         }
-        return new ListenerConfig(name, host, port, codec.Value, routes);
+        return new ListenerConfig(name, host, port, codec.Value, routes, forwardedHeaders);
     }
 
     private static HttpConnectionManager? ReadConnectionManager(FilterChain chain, string where, List<string> errors)

@@ -25,8 +25,9 @@ internal static class TestConfigs
     public static RouteConfig Route(string name, string prefix, params (string Cluster, uint Weight)[] clusters) =>
         new(name, prefix, null, [.. clusters.Select(c => new WeightedClusterChoice(c.Cluster, c.Weight))], null, null);
 
-    public static ListenerConfig Listener(int port, RouteTable routes, DownstreamCodec codec = DownstreamCodec.Http1, string name = "app/listener") =>
-        new(name, "0.0.0.0", port, codec, routes);
+    public static ListenerConfig Listener(
+        int port, RouteTable routes, DownstreamCodec codec = DownstreamCodec.Http1, string name = "app/listener", ForwardedHeadersConfig? forwardedHeaders = null) =>
+        new(name, "0.0.0.0", port, codec, routes, forwardedHeaders ?? ForwardedHeadersConfig.EnvoyDefault);
 
     public static ProxyConfig Config(IEnumerable<ListenerConfig> listeners, params ClusterConfig[] clusters) =>
         new([.. listeners], clusters.ToDictionary(c => c.Name, StringComparer.Ordinal));

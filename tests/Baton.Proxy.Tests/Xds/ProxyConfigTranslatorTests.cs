@@ -48,6 +48,8 @@ public sealed class ProxyConfigTranslatorTests
 
         var listener = Assert.Single(config.Listeners);
         Assert.Equal(("web/listener", "0.0.0.0", 18080, DownstreamCodec.Auto), (listener.Name, listener.Host, listener.Port, listener.Codec));
+        // The public listener is the edge: the app hears of the client's address.
+        Assert.Equal(new ForwardedHeadersConfig(UseRemoteAddress: true, XffNumTrustedHops: 0, SkipXffAppend: false), listener.ForwardedHeaders);
         Assert.Equal("web/routes", listener.Routes.Name);
         var virtualHost = Assert.Single(listener.Routes.VirtualHosts);
         Assert.Equal(["*"], virtualHost.Domains);
@@ -273,6 +275,23 @@ public sealed class ProxyConfigTranslatorTests
         resources.Routes["web/routes"].VirtualHosts[0].Domains.Clear();
 
         Assert.Contains("virtual host 'web': has no domains", SingleError(resources));
+    }
+
+    [Fact]
+    public void The_connection_managers_forwarded_header_settings_reach_the_listener_and_default_as_envoys()
+    {
+        var resources = Web();
+        var manager = ManagerOf(resources.Listeners["web/listener"]);
+        manager.XffNumTrustedHops = 2;
+        manager.SkipXffAppend = true;
+        SetManager(resources.Listeners["web/listener"], manager);
+        Assert.Equal(new ForwardedHeadersConfig(true, 2, true), Assert.Single(Translated(resources).Listeners).ForwardedHeaders);
+
+        manager.UseRemoteAddress = null;
+        manager.XffNumTrustedHops = 0;
+        manager.SkipXffAppend = false;
+        SetManager(resources.Listeners["web/listener"], manager);
+        Assert.Equal(ForwardedHeadersConfig.EnvoyDefault, Assert.Single(Translated(resources).Listeners).ForwardedHeaders);
     }
 
     [Fact]
