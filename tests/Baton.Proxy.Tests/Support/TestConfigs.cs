@@ -22,6 +22,10 @@ internal static class TestConfigs
     public static RouteTable Split(params (string Cluster, uint Weight)[] clusters) =>
         new("routes", [new VirtualHostConfig("all", ["*"], [Route("all", "/", clusters)])]);
 
+    /// <summary>Like <see cref="Split"/>, with a retry policy on the route.</summary>
+    public static RouteTable SplitWithRetries(RetryConfig retry, params (string Cluster, uint Weight)[] clusters) =>
+        new("routes", [new VirtualHostConfig("all", ["*"], [Route("all", "/", clusters) with { Retry = retry }])]);
+
     public static RouteConfig Route(string name, string prefix, params (string Cluster, uint Weight)[] clusters) =>
         new(name, prefix, null, [.. clusters.Select(c => new WeightedClusterChoice(c.Cluster, c.Weight))], null, null);
 
