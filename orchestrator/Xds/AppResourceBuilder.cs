@@ -196,7 +196,7 @@ public sealed class AppResourceBuilder
         return domains;
     }
 
-    private static HttpConnectionManager BuildConnectionManager(AppRouting app, string routeName) => new()
+    private static HttpConnectionManager BuildConnectionManager(AppRouting app, string routeName, bool atTheEdge) => new()
     {
         // gRPC clients speak cleartext HTTP/2 with prior knowledge. Envoy's AUTO would sniff the preface,
         // but baton-proxy's Kestrel cannot on a cleartext port (AUTO means HTTP/1.1 there), so gRPC apps
@@ -212,6 +212,10 @@ public sealed class AppResourceBuilder
         },
         // The router must be the last filter; proxyless gRPC rejects a chain that does not end with it.
         HttpFilters = { new HttpFilter { Name = RouterFilter, TypedConfig = Any.Pack(new Router()) } },
+        // The public port is where clients connect: the peer is the client, so the app hears of it in
+        // x-forwarded-for, and an x-forwarded-proto the client sent is not believed. A proxyless
+        // client's api_listener proxies nothing, so it leaves the setting unset.
+        UseRemoteAddress = atTheEdge ? true : null,
     };
 
     private Listener BuildSocketListener(AppRouting app, string name, string routeName, int port) => new()
@@ -227,7 +231,7 @@ public sealed class AppResourceBuilder
             {
                 Filters =
                 {
-                    new Filter { Name = HttpConnectionManagerFilter, TypedConfig = Any.Pack(BuildConnectionManager(app, routeName)) },
+                    new Filter { Name = HttpConnectionManagerFilter, TypedConfig = Any.Pack(BuildConnectionManager(app, routeName, atTheEdge: true)) },
                 },
             },
         },
@@ -236,6 +240,6 @@ public sealed class AppResourceBuilder
     private static Listener BuildApiListener(AppRouting app, string name, string routeName) => new()
     {
         Name = name,
-        ApiListener = new ApiListener { ApiListener_ = Any.Pack(BuildConnectionManager(app, routeName)) },
+        ApiListener = new ApiListener { ApiListener_ = Any.Pack(BuildConnectionManager(app, routeName, atTheEdge: false)) },
     };
 }

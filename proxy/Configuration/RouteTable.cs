@@ -27,5 +27,9 @@ public sealed record RouteConfig(
 /// <summary>One entry of weighted_clusters (a plain <c>cluster</c> action is one entry of weight 1).</summary>
 public sealed record WeightedClusterChoice(string ClusterName, uint Weight);
 
-/// <summary>RetryPolicy: how many times a request may be retried, on which conditions (retry_on).</summary>
-public sealed record RetryConfig(string RetryOn, uint NumRetries);
+/// <summary>
+/// RetryPolicy: on which conditions (retry_on) a request may be retried, and how many times in all
+/// (num_retries; Envoy's 1 when unset).
+/// </summary>
+/// <param name="RetryOn">The conditions of retry_on the proxy obeys; the others it was given are ignored, as Envoy ignores names it does not know.</param>
+public sealed record RetryConfig(RetryConditions RetryOn, uint NumRetries);

@@ -5,7 +5,7 @@ namespace Baton.Proxy.Forwarding;
 
 /// <summary>
 /// A route ready for requests: its match, its weighted cluster choices resolved to this snapshot's
-/// clusters, and its timeout as the forwarder applies it.
+/// clusters, and its timeout and retry limits as the forwarder applies them.
 /// </summary>
 internal sealed class CompiledRoute
 {
@@ -23,6 +23,7 @@ internal sealed class CompiledRoute
         _prefix = route.Prefix;
         _path = route.Path;
         Timeout = route.Timeout ?? DefaultTimeout;
+        Retries = RetryLimits.For(route.Retry);
         var choices = new List<WeightedChoice>(route.Clusters.Count);
         foreach (var choice in route.Clusters)
         {
@@ -43,6 +44,9 @@ internal sealed class CompiledRoute
 
     /// <summary>The whole upstream exchange; <see cref="TimeSpan.Zero"/> means none (long streams).</summary>
     public TimeSpan Timeout { get; }
+
+    /// <summary>RouteAction.retry_policy as the request path applies it (connect failures only when there is none).</summary>
+    public RetryLimits Retries { get; }
 
     /// <summary>Envoy's path match: the exact path when set, else the prefix; both case-sensitive.</summary>
     public bool Matches(string path) =>

@@ -89,7 +89,8 @@ public sealed partial class ProxyDataPath : IProxyConfigApplier, IAsyncDisposabl
         var routing = new RoutingTable[planned.Count];
         for (var i = 0; i < planned.Count; i++)
         {
-            routing[i] = new RoutingTable(planned[i].Config.Routes, prepared.Runtimes);
+            var listener = planned[i].Config;
+            routing[i] = new RoutingTable(listener.Routes, prepared.Runtimes, ForwardedHeadersTransformer.For(listener.ForwardedHeaders));
         }
 
         // Bind what is new before touching anything in force: a failure then only undoes this call's binds.
@@ -174,7 +175,7 @@ public sealed partial class ProxyDataPath : IProxyConfigApplier, IAsyncDisposabl
             {
                 var restore = new List<ListenerHost>();
                 var restoreError = await TryStartAsync(
-                    new ListenerConfig(old.Name, listener.Host, listener.Port, old.Codec, listener.Routes), endpoint, old.Routing, restore, CancellationToken.None);
+                    listener with { Name = old.Name, Codec = old.Codec }, endpoint, old.Routing, restore, CancellationToken.None);
                 if (restoreError is null)
                 {
                     _listeners[key] = restore[0];

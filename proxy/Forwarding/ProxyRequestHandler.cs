@@ -6,13 +6,11 @@ namespace Baton.Proxy.Forwarding;
 
 /// <summary>
 /// The request path: route, pick a cluster by weight, pick an endpoint, forward with YARP, count the
-/// attempt. Reads only the immutable snapshot a listener holds; no locks, no lookups by name.
+/// attempt, retry on another endpoint what the route's <see cref="RetryLimits"/> allow. Reads only the
+/// immutable snapshot a listener holds; no locks, no lookups by name.
 /// </summary>
 internal sealed partial class ProxyRequestHandler(IHttpForwarder forwarder, ILogger<ProxyRequestHandler> logger)
 {
-    /// <summary>Connect failures are retried on other endpoints at most this many times (and never on the same one).</summary>
-    internal const int MaxConnectRetries = 3;
-
     // A snapshot read just before an update whose pool was then retired and went idle: re-reading
     // the listener's routing finds the current pool. Bounded so a misbehaving update cannot spin a request.
     private const int MaxSnapshotReads = 3;
@@ -23,7 +21,8 @@ internal sealed partial class ProxyRequestHandler(IHttpForwarder forwarder, ILog
     {
         for (var read = 0; read < MaxSnapshotReads; read++)
         {
-            var route = listener.Routing.Match(context.Request.Headers.Host, context.Request.Path.Value ?? "/");
+            var routing = listener.Routing;
+            var route = routing.Match(context.Request.Headers.Host, context.Request.Path.Value ?? "/");
             if (route is null)
             {
                 return LocalReplies.WriteAsync(context, StatusCodes.Status404NotFound, LocalReplies.NoRoute);
@@ -34,14 +33,14 @@ internal sealed partial class ProxyRequestHandler(IHttpForwarder forwarder, ILog
             }
             if (cluster!.Client.TryAcquire())
             {
-                return ForwardAsync(context, route, cluster);
+                return ForwardAsync(context, route, cluster, routing.RequestTransformer);
             }
         }
         return LocalReplies.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, LocalReplies.ProxyStopping);
     }
 
     /// <summary>Forwards under the pool lease taken by the caller, which it returns.</summary>
-    private async Task ForwardAsync(HttpContext context, CompiledRoute route, ClusterRuntime cluster)
+    private async Task ForwardAsync(HttpContext context, CompiledRoute route, ClusterRuntime cluster, HttpTransformer transformer)
     {
         // Zero means no timeout (long streams): no timer at all.
         var routeTimeout = route.Timeout > TimeSpan.Zero ? _routeTimeouts.Rent(route.Timeout) : null;
@@ -54,28 +53,28 @@ internal sealed partial class ProxyRequestHandler(IHttpForwarder forwarder, ILog
                 return;
             }
             var timeoutToken = routeTimeout?.Token ?? CancellationToken.None;
-            var retriesLeft = Math.Min(MaxConnectRetries, cluster.Picker.Healthy.Length - 1);
+            var retries = 0;
             List<EndpointState>? tried = null;
             while (true)
             {
-                var retry = await SendAttemptAsync(context, cluster, endpoint, retriesLeft > 0, timeoutToken);
-                if (!retry)
+                var failure = await SendAttemptAsync(context, cluster, endpoint, transformer, timeoutToken);
+                if (failure == UpstreamFailure.None || !route.Retries.Allows(failure, retries, context))
                 {
                     break;
                 }
-                tried ??= new List<EndpointState>(MaxConnectRetries + 1);
+                tried ??= new List<EndpointState>(route.Retries.MaxAttempts);
                 tried.Add(endpoint);
                 var next = cluster.Picker.PickOther(tried);
                 if (next is null)
                 {
                     break;
                 }
-                LogConnectRetry(logger, endpoint.Address, cluster.Name, next.Address);
+                LogRetry(logger, failure, endpoint.Address, cluster.Name, next.Address);
                 // YARP answered the failed attempt with 502 and an error feature; a fresh attempt starts clean.
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Features.Set<IForwarderErrorFeature>(null);
                 endpoint = next;
-                retriesLeft--;
+                retries++;
             }
             if (routeTimeout is { IsCancellationRequested: true } && !context.Response.HasStarted)
             {
@@ -94,9 +93,12 @@ internal sealed partial class ProxyRequestHandler(IHttpForwarder forwarder, ILog
         }
     }
 
-    /// <summary>One attempt on one endpoint, counted exactly once; true when it failed to connect and may be retried elsewhere.</summary>
-    private async ValueTask<bool> SendAttemptAsync(
-        HttpContext context, ClusterRuntime cluster, EndpointState endpoint, bool mayRetry, CancellationToken timeoutToken)
+    /// <summary>
+    /// One attempt on one endpoint, counted exactly once. Returns how it failed when a retry could follow
+    /// (nothing of the response sent, the route's time not up, the client still there), else None.
+    /// </summary>
+    private async ValueTask<UpstreamFailure> SendAttemptAsync(
+        HttpContext context, ClusterRuntime cluster, EndpointState endpoint, HttpTransformer transformer, CancellationToken timeoutToken)
     {
         endpoint.Started();
         cluster.Load.Started();
@@ -104,15 +106,15 @@ internal sealed partial class ProxyRequestHandler(IHttpForwarder forwarder, ILog
         try
         {
             var result = await forwarder.SendAsync(
-                context, endpoint.DestinationPrefix, cluster.Client.Invoker, cluster.Client.RequestConfig, HttpTransformer.Empty, timeoutToken);
+                context, endpoint.DestinationPrefix, cluster.Client.Invoker, cluster.Client.RequestConfig, transformer, timeoutToken);
             var timedOut = timeoutToken.IsCancellationRequested;
-            if (result != ForwarderError.None && mayRetry && !timedOut && !context.RequestAborted.IsCancellationRequested
-                && !context.Response.HasStarted && UpstreamOutcome.IsConnectFailure(context, result))
-            {
-                return true; // counted as an error: the endpoint gave no answer
-            }
+            // A failure that may be retried is an error all the same: this endpoint gave no answer.
             error = UpstreamOutcome.IsError(context, result, timedOut);
-            return false;
+            if (result == ForwarderError.None || timedOut || context.RequestAborted.IsCancellationRequested || context.Response.HasStarted)
+            {
+                return UpstreamFailure.None;
+            }
+            return UpstreamOutcome.Classify(context, result);
         }
         finally
         {
@@ -121,6 +123,6 @@ internal sealed partial class ProxyRequestHandler(IHttpForwarder forwarder, ILog
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not connect to {Endpoint} of cluster {Cluster}; retrying on {Next}")]
-    private static partial void LogConnectRetry(ILogger logger, string endpoint, string cluster, string next);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Failure} on {Endpoint} of cluster {Cluster}; retrying on {Next}")]
+    private static partial void LogRetry(ILogger logger, UpstreamFailure failure, string endpoint, string cluster, string next);
 }

@@ -7,7 +7,9 @@ namespace Baton.Proxy.Forwarding;
 /// A listener's route table compiled for one config snapshot: virtual hosts found by the request's
 /// host as Envoy finds them (exact domain, then the longest <c>*suffix</c>, then the longest
 /// <c>prefix*</c>, then <c>*</c>; case-insensitive; the port is stripped first), then the first route
-/// whose path matches. Immutable: a listener swaps in a new table whole.
+/// whose path matches. It also carries the listener's forwarded-headers behaviour, so the one read a
+/// request makes of its listener gives it routes and headers of the same config. Immutable: a listener
+/// swaps in a new table whole.
 /// </summary>
 internal sealed class RoutingTable
 {
@@ -17,9 +19,10 @@ internal sealed class RoutingTable
     private readonly (string Prefix, CompiledRoute[] Routes)[] _prefixes;
     private readonly CompiledRoute[]? _any;
 
-    public RoutingTable(RouteTable table, IReadOnlyDictionary<string, ClusterRuntime> clusters)
+    public RoutingTable(RouteTable table, IReadOnlyDictionary<string, ClusterRuntime> clusters, ForwardedHeadersTransformer requestTransformer)
     {
         Name = table.Name;
+        RequestTransformer = requestTransformer;
         var exact = new Dictionary<string, CompiledRoute[]>(StringComparer.OrdinalIgnoreCase);
         var suffixes = new List<(string, CompiledRoute[])>();
         var prefixes = new List<(string, CompiledRoute[])>();
@@ -59,6 +62,9 @@ internal sealed class RoutingTable
     }
 
     public string Name { get; }
+
+    /// <summary>How YARP writes each forwarded request: the client's headers plus the listener's x-forwarded-* ones.</summary>
+    public ForwardedHeadersTransformer RequestTransformer { get; }
 
     /// <summary>The first matching route of the virtual host that answers <paramref name="hostHeader"/>, or null.</summary>
     public CompiledRoute? Match(string? hostHeader, string path)

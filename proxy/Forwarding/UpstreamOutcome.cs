@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
@@ -8,24 +9,57 @@ namespace Baton.Proxy.Forwarding;
 /// <summary>How one forwarding attempt ended, in the terms load reports and retries need.</summary>
 internal static class UpstreamOutcome
 {
+    /// <summary>HTTP/2's REFUSED_STREAM error code (RFC 9113, section 7).</summary>
+    private const long Http2RefusedStream = 0x7;
+
+    /// <summary>
+    /// Which retry condition a failed attempt meets, from the exception YARP recorded. Only failures
+    /// before the response headers (<see cref="ForwarderError.Request"/>) qualify: once headers arrive,
+    /// the endpoint has answered.
+    /// </summary>
+    public static UpstreamFailure Classify(HttpContext context, ForwarderError error)
+    {
+        if (error is not (ForwarderError.Request or ForwarderError.RequestTimedOut))
+        {
+            return UpstreamFailure.None;
+        }
+        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        if (IsConnectFailure(exception))
+        {
+            return UpstreamFailure.ConnectFailure;
+        }
+        if (error != ForwarderError.Request)
+        {
+            return UpstreamFailure.None; // the stream went idle: the endpoint may be working on it still
+        }
+        for (var cause = exception; cause is not null; cause = cause.InnerException)
+        {
+            switch (cause)
+            {
+                case HttpProtocolException { ErrorCode: Http2RefusedStream }:
+                    return UpstreamFailure.RefusedStream;
+                // Any other RST_STREAM or GOAWAY before the headers: Envoy's reset covers every stream reset.
+                case HttpProtocolException:
+                // Closed in order with no response (SocketsHttpHandler's own retries on it were spent).
+                case HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded }:
+                case SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.ConnectionAborted }:
+                    return UpstreamFailure.Reset;
+            }
+        }
+        return UpstreamFailure.None;
+    }
+
     /// <summary>
     /// The attempt never reached the endpoint: the connection was refused, unreachable or timed out
     /// while connecting, so nothing of the request was sent and it can go to another endpoint.
     /// </summary>
-    public static bool IsConnectFailure(HttpContext context, ForwarderError error)
+    private static bool IsConnectFailure(Exception? exception) => exception switch
     {
-        if (error is not (ForwarderError.Request or ForwarderError.RequestTimedOut))
-        {
-            return false;
-        }
-        return context.Features.Get<IForwarderErrorFeature>()?.Exception switch
-        {
-            HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => true,
-            // SocketsHttpHandler's ConnectTimeout: a cancellation carrying a TimeoutException.
-            OperationCanceledException { InnerException: TimeoutException } => true,
-            _ => false,
-        };
-    }
+        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => true,
+        // SocketsHttpHandler's ConnectTimeout: a cancellation carrying a TimeoutException.
+        OperationCanceledException { InnerException: TimeoutException } => true,
+        _ => false,
+    };
 
     /// <summary>
     /// Whether Envoy would count the attempt as an error in its load report: no answer (a forwarding

@@ -123,6 +123,7 @@ public static class ProxyConfigTranslator
         {
             return null;
         }
+        var forwardedHeaders = new ForwardedHeadersConfig(manager.UseRemoteAddress ?? false, manager.XffNumTrustedHops, manager.SkipXffAppend);
 
         RouteTable? routes;
         switch (manager.RouteSpecifierCase)
@@ -149,7 +150,7 @@ public static class ProxyConfigTranslator
                 errors.Add($"{where}: the http connection manager has neither rds nor route_config (scoped routes are not supported)");
                 return null;
         }
-        return new ListenerConfig(name, host, port, codec.Value, routes);
+        return new ListenerConfig(name, host, port, codec.Value, routes, forwardedHeaders);
     }
 
     private static HttpConnectionManager? ReadConnectionManager(FilterChain chain, string where, List<string> errors)
@@ -301,8 +302,34 @@ public static class ProxyConfigTranslator
         }
         // A route's retry policy replaces its virtual host's; Envoy retries once when num_retries is unset.
         var retryPolicy = action.RetryPolicy ?? virtualHostRetry;
-        var retry = retryPolicy is null ? null : new RetryConfig(retryPolicy.RetryOn, retryPolicy.NumRetries ?? 1);
+        var retry = retryPolicy is null ? null : new RetryConfig(ReadRetryOn(retryPolicy.RetryOn), retryPolicy.NumRetries ?? 1);
         return new RouteConfig(route.Name, prefix, path, clusters, timeout, retry);
+    }
+
+    /// <summary>
+    /// The conditions of a comma-separated retry_on that the proxy obeys, as Envoy reads them: its
+    /// <c>reset</c> covers every failure without an answer (a connection that did not open, a refused
+    /// stream), so do <c>5xx</c> and <c>gateway-error</c> besides their status codes, and
+    /// <c>reset-before-request</c> covers a connection that never opened. Whatever else a policy names
+    /// (status codes, gRPC statuses, headers) is left out rather than refused: Envoy itself ignores names
+    /// it does not know, and a route refused for its retry policy would serve no request at all, where a
+    /// retry not made only passes the upstream's own answer on.
+    /// </summary>
+    internal static RetryConditions ReadRetryOn(string retryOn)
+    {
+        const RetryConditions NoAnswer = RetryConditions.ConnectFailure | RetryConditions.Reset | RetryConditions.RefusedStream;
+        var conditions = RetryConditions.None;
+        foreach (var name in retryOn.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            conditions |= name switch
+            {
+                "connect-failure" or "reset-before-request" => RetryConditions.ConnectFailure,
+                "refused-stream" => RetryConditions.RefusedStream,
+                "reset" or "5xx" or "gateway-error" => NoAnswer,
+                _ => RetryConditions.None,
+            };
+        }
+        return conditions;
     }
 
     private static ClusterConfig? TranslateCluster(

@@ -60,4 +60,19 @@ public sealed class RouteResourceTests
         var manager = Assert.Single(Assert.Single(socket.FilterChains).Filters).TypedConfig.Unpack<HttpConnectionManager>();
         Assert.Equal(HttpConnectionManager.Types.CodecType.Http2, manager.CodecType);
     }
+
+    [Fact]
+    public void The_public_listener_is_the_edge_so_the_app_hears_of_the_client_and_the_api_listener_says_nothing()
+    {
+        var app = Apps.Grpc("echo", ("v1", 100)) with { PublicPort = 9090 };
+        var listeners = new AppResourceBuilder(new XdsOptions()).Build(app, previous: null, generation: 1).Of(XdsTypeUrls.Listener);
+
+        var socket = listeners[ResourceNames.SocketListener("echo")].Packed.Unpack<Listener>();
+        var edge = Assert.Single(Assert.Single(socket.FilterChains).Filters).TypedConfig.Unpack<HttpConnectionManager>();
+        Assert.True(edge.UseRemoteAddress);
+        Assert.Equal((0u, false), (edge.XffNumTrustedHops, edge.SkipXffAppend));
+
+        var api = listeners[ResourceNames.ApiListener("echo")].Packed.Unpack<Listener>();
+        Assert.Null(api.ApiListener.ApiListener_.Unpack<HttpConnectionManager>().UseRemoteAddress);
+    }
 }

@@ -17,7 +17,7 @@ public sealed class RoutingTableTests
             new RouteConfig("exact-path", "", "/health", [new WeightedClusterChoice("c", 1)], null, null),
             Route("exact", "/v1/", ("c", 1)),
         ]),
-    ]), new Dictionary<string, ClusterRuntime>());
+    ]), new Dictionary<string, ClusterRuntime>(), ForwardedHeadersTransformer.For(ForwardedHeadersConfig.EnvoyDefault));
 
     [Theory]
     [InlineData("api.example.com", "/v1/x", "exact")]

@@ -12,7 +12,8 @@ namespace Baton.Proxy.Tests.Support;
 
 /// <summary>
 /// A small HTTP app on 127.0.0.1 (kernel-chosen port) that the proxy forwards to. It answers every
-/// path with its own name, except <c>/echo</c> (name:body), <c>/slow</c> (held until the test releases it) and <c>/status/NNN</c>.
+/// path with its own name, except <c>/echo</c> (name:body), <c>/headers</c> (the request headers it received,
+/// as JSON), <c>/slow</c> (held until the test releases it) and <c>/status/NNN</c>.
 /// </summary>
 internal sealed class TestBackend : IAsyncDisposable
 {
@@ -71,6 +72,11 @@ internal sealed class TestBackend : IAsyncDisposable
         {
             using var reader = new StreamReader(context.Request.Body);
             await context.Response.WriteAsync($"{Name}:{await reader.ReadToEndAsync()}");
+            return;
+        }
+        else if (path == "/headers")
+        {
+            await context.Response.WriteAsync(ReceivedHeaders.Serialize(context.Request.Headers));
             return;
         }
         else if (path.StartsWith("/status/", StringComparison.Ordinal))

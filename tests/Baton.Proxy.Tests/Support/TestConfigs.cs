@@ -22,11 +22,16 @@ internal static class TestConfigs
     public static RouteTable Split(params (string Cluster, uint Weight)[] clusters) =>
         new("routes", [new VirtualHostConfig("all", ["*"], [Route("all", "/", clusters)])]);
 
+    /// <summary>Like <see cref="Split"/>, with a retry policy on the route.</summary>
+    public static RouteTable SplitWithRetries(RetryConfig retry, params (string Cluster, uint Weight)[] clusters) =>
+        new("routes", [new VirtualHostConfig("all", ["*"], [Route("all", "/", clusters) with { Retry = retry }])]);
+
     public static RouteConfig Route(string name, string prefix, params (string Cluster, uint Weight)[] clusters) =>
         new(name, prefix, null, [.. clusters.Select(c => new WeightedClusterChoice(c.Cluster, c.Weight))], null, null);
 
-    public static ListenerConfig Listener(int port, RouteTable routes, DownstreamCodec codec = DownstreamCodec.Http1, string name = "app/listener") =>
-        new(name, "0.0.0.0", port, codec, routes);
+    public static ListenerConfig Listener(
+        int port, RouteTable routes, DownstreamCodec codec = DownstreamCodec.Http1, string name = "app/listener", ForwardedHeadersConfig? forwardedHeaders = null) =>
+        new(name, "0.0.0.0", port, codec, routes, forwardedHeaders ?? ForwardedHeadersConfig.EnvoyDefault);
 
     public static ProxyConfig Config(IEnumerable<ListenerConfig> listeners, params ClusterConfig[] clusters) =>
         new([.. listeners], clusters.ToDictionary(c => c.Name, StringComparer.Ordinal));

@@ -48,6 +48,8 @@ public sealed class ProxyConfigTranslatorTests
 
         var listener = Assert.Single(config.Listeners);
         Assert.Equal(("web/listener", "0.0.0.0", 18080, DownstreamCodec.Auto), (listener.Name, listener.Host, listener.Port, listener.Codec));
+        // The public listener is the edge: the app hears of the client's address.
+        Assert.Equal(new ForwardedHeadersConfig(UseRemoteAddress: true, XffNumTrustedHops: 0, SkipXffAppend: false), listener.ForwardedHeaders);
         Assert.Equal("web/routes", listener.Routes.Name);
         var virtualHost = Assert.Single(listener.Routes.VirtualHosts);
         Assert.Equal(["*"], virtualHost.Domains);
@@ -146,7 +148,7 @@ public sealed class ProxyConfigTranslatorTests
             {
                 Cluster = "web/v1",
                 Timeout = Duration.FromTimeSpan(TimeSpan.FromSeconds(2)),
-                RetryPolicy = new RetryPolicy { RetryOn = "5xx,reset", NumRetries = 3 },
+                RetryPolicy = new RetryPolicy { RetryOn = "refused-stream,retriable-status-codes", NumRetries = 3 },
             },
         });
 
@@ -157,9 +159,9 @@ public sealed class ProxyConfigTranslatorTests
         Assert.Equal(("health", "", "/healthz"), (health.Name, health.Prefix, health.Path));
         Assert.Equal([new WeightedClusterChoice("web/v1", 1)], health.Clusters);
         Assert.Equal(TimeSpan.FromSeconds(2), health.Timeout);
-        Assert.Equal(new RetryConfig("5xx,reset", 3), health.Retry);
+        Assert.Equal(new RetryConfig(RetryConditions.RefusedStream, 3), health.Retry);
         // The virtual host's policy applies where the route has none; Envoy retries once by default.
-        Assert.Equal(new RetryConfig("connect-failure", 1), table.VirtualHosts[0].Routes[1].Retry);
+        Assert.Equal(new RetryConfig(RetryConditions.ConnectFailure, 1), table.VirtualHosts[0].Routes[1].Retry);
     }
 
     [Fact]
@@ -273,6 +275,40 @@ public sealed class ProxyConfigTranslatorTests
         resources.Routes["web/routes"].VirtualHosts[0].Domains.Clear();
 
         Assert.Contains("virtual host 'web': has no domains", SingleError(resources));
+    }
+
+    [Theory]
+    [InlineData("connect-failure,refused-stream,reset", RetryConditions.ConnectFailure | RetryConditions.RefusedStream | RetryConditions.Reset)]
+    [InlineData(" reset ", RetryConditions.ConnectFailure | RetryConditions.RefusedStream | RetryConditions.Reset)] // Envoy's reset: any failure without an answer
+    [InlineData("connect-failure", RetryConditions.ConnectFailure)]
+    [InlineData("reset-before-request", RetryConditions.ConnectFailure)]
+    [InlineData("5xx", RetryConditions.ConnectFailure | RetryConditions.RefusedStream | RetryConditions.Reset)] // its no-answer part
+    [InlineData("gateway-error,retriable-4xx", RetryConditions.ConnectFailure | RetryConditions.RefusedStream | RetryConditions.Reset)]
+    [InlineData("retriable-status-codes,unavailable,cancelled,no-such-condition", RetryConditions.None)]
+    [InlineData("", RetryConditions.None)]
+    public void Retry_on_keeps_the_conditions_the_proxy_obeys_and_ignores_the_rest_as_envoy_ignores_unknown_ones(string retryOn, RetryConditions expected)
+    {
+        var resources = Web();
+        OnlyRoute(resources).Route_.RetryPolicy = new RetryPolicy { RetryOn = retryOn, NumRetries = 2 };
+
+        Assert.Equal(new RetryConfig(expected, 2), Assert.Single(Translated(resources).Listeners).Routes.VirtualHosts[0].Routes[0].Retry);
+    }
+
+    [Fact]
+    public void The_connection_managers_forwarded_header_settings_reach_the_listener_and_default_as_envoys()
+    {
+        var resources = Web();
+        var manager = ManagerOf(resources.Listeners["web/listener"]);
+        manager.XffNumTrustedHops = 2;
+        manager.SkipXffAppend = true;
+        SetManager(resources.Listeners["web/listener"], manager);
+        Assert.Equal(new ForwardedHeadersConfig(true, 2, true), Assert.Single(Translated(resources).Listeners).ForwardedHeaders);
+
+        manager.UseRemoteAddress = null;
+        manager.XffNumTrustedHops = 0;
+        manager.SkipXffAppend = false;
+        SetManager(resources.Listeners["web/listener"], manager);
+        Assert.Equal(ForwardedHeadersConfig.EnvoyDefault, Assert.Single(Translated(resources).Listeners).ForwardedHeaders);
     }
 
     [Fact]
