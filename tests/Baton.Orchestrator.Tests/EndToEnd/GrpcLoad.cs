@@ -30,9 +30,8 @@ internal sealed class GrpcLoad : IAsyncDisposable
     private readonly Uri _address;
     private readonly GrpcLoadShape _shape;
     private readonly Stopwatch _running = Stopwatch.StartNew();
-    private readonly CancellationTokenSource _stop = new();
+    private readonly LoadWorkers _workers = new();
     private readonly List<GrpcChannel> _channels = [];
-    private readonly List<Task> _workers = [];
     private readonly LoadWindows _windows = new(CallLimit);
     private readonly TallyCounter _calls = new();
     private readonly TallyCounter _longCalls = new();
@@ -55,14 +54,14 @@ internal sealed class GrpcLoad : IAsyncDisposable
         var clients = Enumerable.Range(0, load._shape.Channels).Select(_ => new ReleaseEcho.ReleaseEchoClient(load.NewChannel(countConnections: true))).ToList();
         foreach (var client in clients)
         {
-            for (var i = 0; i < load._shape.QuickWorkersPerChannel; i++) load._workers.Add(Task.Run(() => load.QuickLoopAsync(client)));
+            for (var i = 0; i < load._shape.QuickWorkersPerChannel; i++) load._workers.Start(() => load.QuickLoopAsync(client));
         }
         for (var i = 0; i < load._shape.LongCallWorkers; i++)
         {
             var client = clients[i % clients.Count];
-            load._workers.Add(Task.Run(() => load.LongCallLoopAsync(client)));
+            load._workers.Start(() => load.LongCallLoopAsync(client));
         }
-        for (var i = 0; i < load._shape.NewChannelWorkers; i++) load._workers.Add(Task.Run(load.NewChannelLoopAsync));
+        for (var i = 0; i < load._shape.NewChannelWorkers; i++) load._workers.Start(load.NewChannelLoopAsync);
         return load;
     }
 
@@ -86,22 +85,19 @@ internal sealed class GrpcLoad : IAsyncDisposable
     /// <summary>Stops starting calls; the ones in flight (long ones included) run to their end and are counted.</summary>
     public async Task<GrpcLoadTotals> StopAsync()
     {
-        await _stop.CancelAsync();
-        await Task.WhenAll(_workers);
+        await _workers.StopAsync();
         return Totals();
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (!_stop.IsCancellationRequested) await _stop.CancelAsync();
         try
         {
-            await Task.WhenAll(_workers);
+            await _workers.DisposeAsync();
         }
         finally
         {
             foreach (var channel in _channels) channel.Dispose();
-            _stop.Dispose();
         }
     }
 
@@ -125,7 +121,7 @@ internal sealed class GrpcLoad : IAsyncDisposable
     /// <summary>Whether a worker may start one more call: not once stopped, nor past the shape's call or time limit.</summary>
     private bool MayStartCall()
     {
-        if (_stop.IsCancellationRequested) return false;
+        if (_workers.Stopping) return false;
         if (_running.Elapsed.TotalSeconds < _shape.MaxSeconds && Interlocked.Increment(ref _started) <= _shape.MaxCalls) return true;
         Interlocked.Exchange(ref _limitReached, 1);
         return false;
@@ -169,7 +165,7 @@ internal sealed class GrpcLoad : IAsyncDisposable
     {
         try
         {
-            await Task.Delay(_shape.PauseMs, _stop.Token);
+            await Task.Delay(_shape.PauseMs, _workers.StopToken);
         }
         catch (OperationCanceledException)
         {

@@ -20,9 +20,8 @@ internal sealed class HttpLoad : IAsyncDisposable
 
     private readonly Uri _baseUri;
     private readonly HttpLoadShape _shape;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly LoadWorkers _workers = new();
     private readonly List<HttpClient> _clients = [];
-    private readonly List<Task> _workers = [];
     private readonly LoadWindows _windows = new(RequestLimit);
     private readonly TallyCounter _calls = new();
     private readonly TallyCounter _longRequests = new();
@@ -42,17 +41,17 @@ internal sealed class HttpLoad : IAsyncDisposable
         for (var i = 0; i < load._shape.KeepAliveWorkers; i++)
         {
             var client = load.NewClient(countConnections: true);
-            load._workers.Add(Task.Run(() => load.CallLoopAsync(client, closeConnection: false)));
+            load._workers.Start(() => load.CallLoopAsync(client, closeConnection: false));
         }
         for (var i = 0; i < load._shape.NewConnectionWorkers; i++)
         {
             var client = load.NewClient(countConnections: false);
-            load._workers.Add(Task.Run(() => load.CallLoopAsync(client, closeConnection: true)));
+            load._workers.Start(() => load.CallLoopAsync(client, closeConnection: true));
         }
         for (var i = 0; i < load._shape.LongRequestWorkers; i++)
         {
             var client = load.NewClient(countConnections: true);
-            load._workers.Add(Task.Run(() => load.LongRequestLoopAsync(client)));
+            load._workers.Start(() => load.LongRequestLoopAsync(client));
         }
         return load;
     }
@@ -70,22 +69,19 @@ internal sealed class HttpLoad : IAsyncDisposable
     /// <summary>Stops starting requests; the ones in flight (long ones included) run to their end and are counted.</summary>
     public async Task<HttpLoadTotals> StopAsync()
     {
-        await _stop.CancelAsync();
-        await Task.WhenAll(_workers);
+        await _workers.StopAsync();
         return Totals();
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (!_stop.IsCancellationRequested) await _stop.CancelAsync();
         try
         {
-            await Task.WhenAll(_workers);
+            await _workers.DisposeAsync();
         }
         finally
         {
             foreach (var client in _clients) client.Dispose();
-            _stop.Dispose();
         }
     }
 
@@ -109,7 +105,7 @@ internal sealed class HttpLoad : IAsyncDisposable
 
     private async Task CallLoopAsync(HttpClient client, bool closeConnection)
     {
-        while (!_stop.IsCancellationRequested)
+        while (!_workers.Stopping)
         {
             _calls.Record(await _windows.CountAsync(() => SendAsync(client, "", closeConnection)));
             await PauseAsync(TimeSpan.FromMilliseconds(_shape.PauseMs));
@@ -118,7 +114,7 @@ internal sealed class HttpLoad : IAsyncDisposable
 
     private async Task LongRequestLoopAsync(HttpClient client)
     {
-        while (!_stop.IsCancellationRequested)
+        while (!_workers.Stopping)
         {
             var ms = Random.Shared.Next(_shape.LongRequestMinMs, _shape.LongRequestMaxMs + 1);
             Interlocked.Increment(ref _longStarted);
@@ -130,7 +126,7 @@ internal sealed class HttpLoad : IAsyncDisposable
     {
         try
         {
-            await Task.Delay(pause, _stop.Token);
+            await Task.Delay(pause, _workers.StopToken);
         }
         catch (OperationCanceledException)
         {
