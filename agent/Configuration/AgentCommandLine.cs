@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Baton.Agent.Security;
+using Baton.Agent.State;
 
 namespace Baton.Agent.Configuration;
 
@@ -82,6 +83,12 @@ public static class AgentCommandLine
                 // A port in use or privileged: expected on a host, so one line and its own code, not a stack trace.
                 await stderr.WriteLineAsync($"baton-agent: {OneLine(e.Message)}");
                 return CannotListenException.ExitCode;
+            }
+            catch (DataDirInUseException e)
+            {
+                // Another agent runs on this data dir: expected on a host, so one line and its own code.
+                await stderr.WriteLineAsync($"baton-agent: {OneLine(e.Message)}");
+                return DataDirInUseException.ExitCode;
             }
         });
 

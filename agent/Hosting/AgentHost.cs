@@ -9,6 +9,7 @@ using Baton.Agent.Processes;
 using Baton.Agent.Releases;
 using Baton.Agent.Security;
 using Baton.Agent.Services;
+using Baton.Agent.State;
 using Baton.Proxy.Hosting;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
@@ -26,6 +27,10 @@ internal static class AgentHost
         // running one (same port, same data dir) must leave that one's instances alone.
         using var listeners = AgentListenerSockets.Bind(options);
         Directory.CreateDirectory(options.DataDir);
+        // Next, before the state file is read or anything recovered: an agent started by mistake on
+        // another port but the same data dir must also leave that one's instances alone. Held until
+        // the run ends; the kernel drops it if the process dies. A refusal disposes the listeners above.
+        using var dataDirLock = DataDirLock.Acquire(options.DataDir);
         var app = Build(options, listeners);
         // Take over what the previous agent left before answering anyone, so the first
         // ListInstances already shows the adopted instances.

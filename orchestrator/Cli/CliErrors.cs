@@ -12,7 +12,7 @@ public sealed class CliException(int exitCode, string message) : Exception(messa
 /// <summary>
 /// The one place that turns failures into exit codes and messages:
 /// server refusals → 1 with the server's message, connection failures → 3, bad tokens → 4,
-/// a `baton server` listener that cannot bind → 71.
+/// a `baton server` listener that cannot bind → 71, a data dir another server holds → 75.
 /// </summary>
 public static class CliErrors
 {
@@ -21,6 +21,8 @@ public static class CliErrors
     public static CliException Failed(string message) => new(ExitCodes.Failed, message);
 
     public static CliException CannotListen(string message) => new(ExitCodes.CannotListen, message);
+
+    public static CliException DataDirInUse(string message) => new(ExitCodes.DataDirInUse, message);
 
     public static CliException Describe(RpcException e, Uri server)
     {

@@ -24,6 +24,13 @@ public static class ExitCodes
     /// </summary>
     public const int CannotListen = 71;
 
+    /// <summary>
+    /// `baton server`'s data dir is locked by another running server. sysexits.h's EX_TEMPFAIL: the
+    /// resource is busy and the same start succeeds once its holder has stopped; distinct from a port
+    /// that cannot bind (71) so a supervisor or a person can tell the two apart.
+    /// </summary>
+    public const int DataDirInUse = 75;
+
     /// <summary>Interrupted (Ctrl+C) while waiting: 128 + SIGINT, as shells report it.</summary>
     public const int Interrupted = 130;
 }

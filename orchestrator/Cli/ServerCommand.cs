@@ -6,7 +6,8 @@ namespace Baton.Orchestrator.Cli;
 
 /// <summary>
 /// `baton server`: validates the options (one line on stderr and exit 2 when wrong) and hands them
-/// to the run hook, which hosts the control plane (one line and exit 71 when a listener cannot bind).
+/// to the run hook, which hosts the control plane (one line and exit 71 when a listener cannot bind,
+/// exit 75 when another server holds the data dir).
 /// </summary>
 public static class ServerCommand
 {
@@ -76,7 +77,7 @@ public static class ServerCommand
             }
             catch (CliException e)
             {
-                // Raised while the server starts (a listener that cannot bind): the same one line, no stack trace.
+                // Raised while the server starts (a listener that cannot bind, a data dir in use): the same one line, no stack trace.
                 await error.WriteLineAsync($"baton server: {e.Message}");
                 return e.ExitCode;
             }

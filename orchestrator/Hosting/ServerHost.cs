@@ -22,6 +22,11 @@ public static class ServerHost
     {
         // First of all: a port in use ends the start here, before the data dir and the store exist.
         using var listeners = ServerListenerSockets.Bind(options);
+        // Next, before the store is opened: a second server on other ports but the same data dir must
+        // not run its own deploy engine on the same store. Held until the run ends; the kernel drops it
+        // if the process dies. A refusal disposes the listeners above.
+        Directory.CreateDirectory(options.DataDir);
+        using var dataDirLock = DataDirLock.Acquire(options.DataDir);
         await using var store = await SqliteStore.OpenAsync(options.DataDir);
         var app = Build(options, store, listeners);
         // The host handles SIGTERM/SIGINT itself (graceful shutdown); the token only ends the run

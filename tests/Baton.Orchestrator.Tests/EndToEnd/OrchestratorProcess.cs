@@ -44,6 +44,9 @@ internal sealed class OrchestratorProcess : IAsyncDisposable
 
     public int Starts { get; private set; }
 
+    /// <summary>The running server's pid (the dotnet process), 0 before the first start.</summary>
+    public int Pid => _process?.Id ?? 0;
+
     public static async Task<OrchestratorProcess> StartAsync(string dataDir)
     {
         // The two ports are picked free but only bound by the server later: a parallel test's
