@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Baton.Agent.Security;
-using Baton.Agent.State;
+using Baton.Hosting;
 
 namespace Baton.Agent.Configuration;
 
@@ -12,6 +12,13 @@ namespace Baton.Agent.Configuration;
 /// </summary>
 public static class AgentCommandLine
 {
+    /// <summary>
+    /// The exit code when another process holds the data dir's lock (<see cref="DataDirInUseException"/>):
+    /// sysexits.h's EX_TEMPFAIL, the resource is busy, and the same start succeeds once its holder has
+    /// stopped. Distinct from a port that cannot bind (71), so a supervisor or a person can tell them apart.
+    /// </summary>
+    public const int DataDirInUseExitCode = 75;
+
     /// <summary>
     /// Creates the root command. <paramref name="environment"/> defaults to the process's
     /// BATON_AGENT_* variables; tests pass their own.
@@ -87,8 +94,8 @@ public static class AgentCommandLine
             catch (DataDirInUseException e)
             {
                 // Another agent runs on this data dir: expected on a host, so one line and its own code.
-                await stderr.WriteLineAsync($"baton-agent: {OneLine(e.Message)}");
-                return DataDirInUseException.ExitCode;
+                await stderr.WriteLineAsync($"baton-agent: {OneLine(e.Describe("baton-agent"))}");
+                return DataDirInUseExitCode;
             }
         });
 

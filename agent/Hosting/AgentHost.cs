@@ -10,6 +10,7 @@ using Baton.Agent.Releases;
 using Baton.Agent.Security;
 using Baton.Agent.Services;
 using Baton.Agent.State;
+using Baton.Hosting;
 using Baton.Proxy.Hosting;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Baton.Agent.Configuration;
+using Baton.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 namespace Baton.Agent.Security;
@@ -14,11 +15,12 @@ namespace Baton.Agent.Security;
 /// Left to Kestrel, a port in use surfaces only once the host starts: after the recovery has adopted,
 /// restarted or killed instances of the data dir (which may be another running agent's), as a stack
 /// trace and a "Hosting failed to start" log entry that never say which setting it was. Bound here,
-/// it is one line naming the flag, exit code 71, and nothing done.
+/// it is one line naming the flag, exit code 71, and nothing done. The binding itself and the handing
+/// over are <see cref="ListenSocketBinder"/>'s, shared with `baton server`.
 /// </remarks>
 public sealed class AgentListenerSockets : IDisposable
 {
-    private readonly List<(EndPoint Endpoint, Socket Socket)> _unclaimed = [];
+    private readonly ListenSocketBinder _bound = new();
 
     private AgentListenerSockets() { }
 
@@ -47,19 +49,7 @@ public sealed class AgentListenerSockets : IDisposable
     /// bound the way Kestrel would (and fails, or is skipped, as it would).
     /// </summary>
     public Socket Claim(EndPoint endpoint)
-    {
-        lock (_unclaimed)
-        {
-            var index = _unclaimed.FindIndex(s => s.Endpoint.Equals(endpoint));
-            if (index >= 0)
-            {
-                var socket = _unclaimed[index].Socket;
-                _unclaimed.RemoveAt(index);
-                return socket;
-            }
-        }
-        return SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
-    }
+        => _bound.Claim(endpoint);
 
     /// <summary>
     /// Binds what Kestrel binds for <paramref name="address"/> (see <see cref="AgentListenerExtensions"/>),
@@ -91,43 +81,12 @@ public sealed class AgentListenerSockets : IDisposable
     }
 
     /// <summary>Binds the way Kestrel does (dual mode for [::]); null when bound, else why not.</summary>
-    private SocketException? TryAdd(IPEndPoint endpoint)
-    {
-        try
-        {
-            var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
-            lock (_unclaimed) _unclaimed.Add((endpoint, socket));
-            return null;
-        }
-        catch (SocketException e)
-        {
-            return e;
-        }
-    }
+    private SocketException? TryAdd(IPEndPoint endpoint) => _bound.TryBind(endpoint);
 
-    /// <summary>
-    /// The errno in words. "address already in use" is kept literally: scripts and test harnesses
-    /// look for it to try again on other ports.
-    /// </summary>
     private static CannotListenException CannotListen(string flag, ListenAddress address, SocketException e)
-    {
-        var reason = e.SocketErrorCode switch
-        {
-            SocketError.AddressAlreadyInUse => "address already in use",
-            SocketError.AccessDenied => "permission denied",
-            SocketError.AddressNotAvailable => "address not available on this host",
-            _ => e.Message,
-        };
-        return new CannotListenException($"cannot listen on {address} ({flag}): {reason}", e);
-    }
+        => new($"cannot listen on {address} ({flag}): {ListenSocketBinder.Reason(e)}", e);
 
     /// <summary>Closes the sockets Kestrel did not claim (all of them when the start failed before it).</summary>
     public void Dispose()
-    {
-        lock (_unclaimed)
-        {
-            foreach (var (_, socket) in _unclaimed) socket.Dispose();
-            _unclaimed.Clear();
-        }
-    }
+        => _bound.Dispose();
 }

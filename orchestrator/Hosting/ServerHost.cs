@@ -1,3 +1,4 @@
+using Baton.Hosting;
 using Baton.Orchestrator.Api;
 using Baton.Orchestrator.AppSpecs;
 using Baton.Orchestrator.Cli;
@@ -26,13 +27,26 @@ public static class ServerHost
         // not run its own deploy engine on the same store. Held until the run ends; the kernel drops it
         // if the process dies. A refusal disposes the listeners above.
         Directory.CreateDirectory(options.DataDir);
-        using var dataDirLock = DataDirLock.Acquire(options.DataDir);
+        using var dataDirLock = AcquireDataDir(options.DataDir);
         await using var store = await SqliteStore.OpenAsync(options.DataDir);
         var app = Build(options, store, listeners);
         // The host handles SIGTERM/SIGINT itself (graceful shutdown); the token only ends the run
         // when the caller (a test, an embedding) asks.
         await ((IHost)app).RunAsync(cancellationToken);
         return ExitCodes.Ok;
+    }
+
+    /// <exception cref="CliException">Another process holds the data dir's lock: exit code <see cref="ExitCodes.DataDirInUse"/>.</exception>
+    private static DataDirLock AcquireDataDir(string dataDir)
+    {
+        try
+        {
+            return DataDirLock.Acquire(dataDir);
+        }
+        catch (DataDirInUseException e)
+        {
+            throw CliErrors.DataDirInUse(e.Describe("baton server"));
+        }
     }
 
     /// <param name="listeners">Sockets bound beforehand for Kestrel to listen on; without them Kestrel binds its own.</param>

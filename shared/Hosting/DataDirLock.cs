@@ -1,22 +1,26 @@
-using Baton.Orchestrator.Cli;
-
-namespace Baton.Orchestrator.Hosting;
+namespace Baton.Hosting;
 
 /// <summary>
-/// An exclusive lock on <c>&lt;data-dir&gt;/lock</c>, held for the server's lifetime, so that a second
-/// `baton server` given the same data dir (on other ports) refuses to start instead of opening the
-/// same store and running a second deploy engine on it.
+/// An exclusive lock on <c>&lt;data-dir&gt;/lock</c>, held for the process's lifetime, so that a second
+/// baton-agent (or `baton server`) given the same data dir (on other ports) refuses to start: an agent
+/// instead of running recovery on the first one's instances (adopting, restarting or killing them), a
+/// server instead of opening the same store and running a second deploy engine on it.
 /// </summary>
 /// <remarks>
 /// On Linux, .NET opens a FileStream with <see cref="FileShare.None"/> and then takes
 /// flock(LOCK_EX|LOCK_NB) on it: advisory, per open file, and dropped by the kernel when the process
-/// dies however it dies (SIGKILL included), so a restarted server never finds a stale lock. The file is
-/// opened close-on-exec, so no child process could inherit the lock. The holder's pid is written into
-/// the file for operators (<c>cat</c>); a refused server cannot read it back (reading takes flock(LOCK_SH), which the holder's lock refuses), so it
+/// dies however it dies (SIGKILL included), so a restarted process never finds a stale lock. The file
+/// is opened close-on-exec, so the app instances the agent spawns (which outlive it on purpose) never
+/// inherit the lock. The holder's pid is written into the file for operators (<c>cat</c>); a refused
+/// process cannot read it back (reading takes flock(LOCK_SH), which the holder's lock refuses), so it
 /// finds the holder through /proc instead. DOTNET_SYSTEM_IO_DISABLEFILELOCKING=1 switches .NET's
-/// flock off, and this lock with it: not to be set for the server.
+/// flock off, and this lock with it: not to be set for the agent or the server.
+/// <para>
+/// One source, compiled into both baton-agent and baton (linked by their csproj files, which share
+/// no project): each maps <see cref="DataDirInUseException"/> to its own message and exit code.
+/// </para>
 /// </remarks>
-public sealed class DataDirLock : IDisposable
+internal sealed class DataDirLock : IDisposable
 {
     public const string FileName = "lock";
 
@@ -25,7 +29,7 @@ public sealed class DataDirLock : IDisposable
     private DataDirLock(FileStream file) => _file = file;
 
     /// <summary>Takes the lock of <paramref name="dataDir"/>, which must exist.</summary>
-    /// <exception cref="CliException">Another process holds it: exit code <see cref="ExitCodes.DataDirInUse"/>.</exception>
+    /// <exception cref="DataDirInUseException">Another process holds it; nothing was written.</exception>
     public static DataDirLock Acquire(string dataDir)
     {
         var path = Path.Combine(Path.GetFullPath(dataDir), FileName);
@@ -36,8 +40,7 @@ public sealed class DataDirLock : IDisposable
         }
         catch (IOException e) when (IsHeldElsewhere(e))
         {
-            var holder = FindHolder(path) is { } pid ? $" (pid {pid})" : "";
-            throw CliErrors.DataDirInUse($"the data dir {Path.GetDirectoryName(path)} is in use by another baton server{holder}");
+            throw new DataDirInUseException(Path.GetDirectoryName(path)!, FindHolder(path));
         }
         WritePid(file);
         return new DataDirLock(file);
