@@ -58,17 +58,7 @@ var paths = new BenchPaths(repo, BenchPaths.Command(agent), BenchPaths.Command(b
 
 // The whole run is bounded: on the budget, Ctrl+C or SIGTERM every await is cancelled and every
 // process the bench started (agents, their apps, server, xDS client, PM2) is killed on the way out.
-using var cancel = new CancellationTokenSource(budget);
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    cancel.Cancel();
-};
-using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-{
-    context.Cancel = true;
-    cancel.Cancel();
-});
+using var cancel = new RunBudget(budget);
 
 var clock = Stopwatch.StartNew();
 var machine = Machine.Describe();
@@ -97,7 +87,7 @@ try
     }
     return 0;
 }
-catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+catch (OperationCanceledException) when (cancel.Token.IsCancellationRequested)
 {
     Console.Error.WriteLine($"bench stopped after {clock.Elapsed.TotalSeconds:0} s (budget {budget.TotalSeconds:0} s, or interrupted); processes cleaned up");
     return 1;

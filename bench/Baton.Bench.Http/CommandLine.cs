@@ -2,8 +2,12 @@ using System.Diagnostics;
 
 namespace Baton.Bench.Http;
 
-/// <summary>A finished command: its exit code, how long it took, and its output (stdout then stderr).</summary>
-internal sealed record CommandResult(int ExitCode, TimeSpan Elapsed, string Output);
+/// <summary>A finished command: its exit code, how long it took, and what it wrote.</summary>
+internal sealed record CommandResult(int ExitCode, TimeSpan Elapsed, string Stdout, string Stderr)
+{
+    /// <summary>stdout then stderr, for messages and for commands that mix them.</summary>
+    public string Output => Stdout + Stderr;
+}
 
 /// <summary>Runs a command to its end with a time limit (no shell), e.g. `pm2 reload` or `baton deploy --watch`.</summary>
 internal static class CommandLine
@@ -37,7 +41,7 @@ internal static class CommandLine
             throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within {limit.TotalSeconds:0} s");
         }
         var elapsed = clock.Elapsed;
-        return new CommandResult(process.ExitCode, elapsed, (await stdout) + (await stderr));
+        return new CommandResult(process.ExitCode, elapsed, await stdout, await stderr);
     }
 
     /// <summary>Like <see cref="RunAsync"/>, but a non-zero exit is an error.</summary>

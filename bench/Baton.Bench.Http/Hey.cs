@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Baton.Bench.Http;
@@ -42,29 +41,9 @@ internal static class Hey
     {
         if (args[^1] is var url && !url.StartsWith("http://127.0.0.1:", StringComparison.Ordinal))
             throw new InvalidOperationException($"the load generator only targets 127.0.0.1, not {url}");
-        var psi = new ProcessStartInfo(Find() ?? throw new InvalidOperationException(InstallHint))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start hey");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancel);
-        var stderr = process.StandardError.ReadToEndAsync(cancel);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        timeout.CancelAfter(limit);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        if (process.ExitCode != 0) throw new InvalidOperationException($"hey {string.Join(' ', args)} exited {process.ExitCode}: {await stderr}");
-        return await stdout;
+        var result = await CommandLine.RunAsync(Find() ?? throw new InvalidOperationException(InstallHint), args, limit, cancel);
+        if (result.ExitCode != 0) throw new InvalidOperationException($"hey {string.Join(' ', args)} exited {result.ExitCode}: {result.Stderr}");
+        return result.Stdout;
     }
 
     private static string Inv(int value) => value.ToString(CultureInfo.InvariantCulture);

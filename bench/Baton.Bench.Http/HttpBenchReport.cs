@@ -83,7 +83,7 @@ internal sealed class HttpBenchReport(
         md.AppendLine();
         foreach (var c in overhead.AtRate.Where(c => c.Proxy is not null))
         {
-            md.AppendLine(Inv, $"p99 overhead of each pair, {c.Pattern.Title}: {string.Join(", ", c.PairP99OverheadsMs.Select(d => "+" + Ms(d)))}.");
+            md.AppendLine(Inv, $"p99 overhead of each pair, {c.Pattern.Title}: {string.Join(", ", c.PairP99OverheadsMs.Select(SignedMs))}.");
         }
         md.AppendLine();
         if (overhead.ProxyCpuMax is { } cpuMax && overhead.ProxyCpuAtRate is { } cpuAtRate)
@@ -128,7 +128,7 @@ internal sealed class HttpBenchReport(
         var measured = atRate.Where(c => c.Proxy is not null).ToList();
         if (measured.Count == 0) return "**not measured** (no baton-proxy in this run)";
         var verdict = measured.All(c => c.P99OverheadMs <= ProxyP99OverheadTargetMs) ? "**pass**" : "**fail**";
-        return $"{verdict}: {string.Join("; ", measured.Select(c => $"+{Ms(c.P99OverheadMs)} ({c.Pattern.Title})"))}";
+        return $"{verdict}: {string.Join("; ", measured.Select(c => $"{SignedMs(c.P99OverheadMs)} ({c.Pattern.Title})"))}";
     }
 
     private static void OverheadRow(StringBuilder md, string label, double direct, double? proxy, Func<double, string> format)
@@ -142,6 +142,9 @@ internal sealed class HttpBenchReport(
     private static string Count(double v) => v.ToString("#,0", Inv);
 
     private static string Mb(double bytes) => (bytes / 1_000_000).ToString("0.0", Inv) + " MB";
+
+    /// <summary>A difference with its sign ("+0.4 ms", "−1.2 ms"): an overhead can come out negative in a noisy run.</summary>
+    private static string SignedMs(double ms) => double.IsNaN(ms) ? "–" : (ms < 0 ? "−" : "+") + Ms(Math.Abs(ms));
 
     private static string Ms(double ms) => double.IsNaN(ms) ? "–" : ms < 10 ? ms.ToString("0.0", Inv) + " ms" : ms.ToString("#,0", Inv) + " ms";
 }

@@ -34,17 +34,7 @@ if (options.MissingPrograms().ToList() is { Count: > 0 } missing)
 
 // The whole run is bounded: on the budget, Ctrl+C or SIGTERM every await is cancelled and every
 // process the bench started (PM2 daemon and workers, server, agent, apps, proxy, hey) is killed on the way out.
-using var cancel = new CancellationTokenSource(options.Budget);
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    cancel.Cancel();
-};
-using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-{
-    context.Cancel = true;
-    cancel.Cancel();
-});
+using var cancel = new RunBudget(options.Budget);
 
 var clock = Stopwatch.StartNew();
 var machine = Machine.Describe();
@@ -79,7 +69,7 @@ try
     }
     return 0;
 }
-catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+catch (OperationCanceledException) when (cancel.Token.IsCancellationRequested)
 {
     Console.Error.WriteLine($"bench stopped after {clock.Elapsed.TotalSeconds:0} s (budget {options.Budget.TotalSeconds:0} s, or interrupted); processes cleaned up");
     return 1;

@@ -26,9 +26,9 @@ internal sealed record ProxyCpu(TimeSpan Used, long Requests)
     /// <summary>Runs <paramref name="run"/> and charges the proxy's CPU over it to its answered requests.</summary>
     public static async Task<(T Result, ProxyCpu Cpu)> MeasureAsync<T>(int proxyPid, Func<Task<T>> run, Func<T, long> answered)
     {
-        var before = ProcessCpu.Used(proxyPid);
+        var before = ProcFs.CpuTime(proxyPid);
         var result = await run();
-        return (result, new ProxyCpu(ProcessCpu.Used(proxyPid) - before, answered(result)));
+        return (result, new ProxyCpu(ProcFs.CpuTime(proxyPid) - before, answered(result)));
     }
 }
 

@@ -20,6 +20,25 @@ internal static partial class ProcFs
         throw new InvalidOperationException($"no VmRSS for pid {pid}");
     }
 
+    /// <summary>Clock ticks per second of /proc's utime/stime (USER_HZ, 100 on Linux).</summary>
+    private const double ClockTicksPerSecond = 100;
+
+    /// <summary>
+    /// CPU time <paramref name="pid"/> has used (user + system, 10 ms resolution). On a shared 2-core
+    /// machine a process's CPU per unit of work is a steadier measure of its cost than latency, which
+    /// also holds every wait for a core.
+    /// </summary>
+    public static TimeSpan CpuTime(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        // The command name (field 2) may hold spaces: the fields after it start after its closing ')'.
+        // utime and stime are fields 14 and 15 of the whole line, 0-based 11 and 12 after the name.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture)
+            + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / ClockTicksPerSecond);
+    }
+
     /// <summary>
     /// Live session leaders whose environment holds <paramref name="marker"/> (e.g. the agent's
     /// BATON_AGENT_DATA_DIR=...): the processes a supervisor started for this run, whoever reaped them.
