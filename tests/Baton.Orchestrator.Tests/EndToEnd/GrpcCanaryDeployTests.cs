@@ -12,27 +12,19 @@ namespace Baton.Orchestrator.Tests.EndToEnd;
 /// </summary>
 public sealed class GrpcCanaryDeployTests(ITestOutputHelper output)
 {
-    // The drain waits for the long calls v1 holds (up to 3 s): its timeout is well above, so reaching it is a failure.
-    private const string Strategy = """
-        steps: [{weight: 10, pause: 3s}, {weight: 50, pause: 3s}, {weight: 100}]
-        analysis: {max_error_rate: 0.05, min_requests: 20, window: 2s}
-        drain_timeout: 20s
-        rollback_window: 1s
-        """;
-
     [Fact(Timeout = 240_000)]
     public async Task Through_a_standalone_baton_proxy_a_grpc_canary_follows_each_step_fails_no_call_and_finishes_every_long_one()
     {
         await using var cluster = await EndToEndCluster.StartAsync(output);
         cluster.StartProxy("proxy-1");
-        await cluster.ApplyAsync(EndToEndCluster.Spec(Strategy, publicPort: cluster.PublicPort));
+        await cluster.ApplyAsync(EndToEndCluster.Spec(ProxiedCanary.Strategy, publicPort: cluster.PublicPort));
         await cluster.DeployToEndAsync("v1");
         var v1 = await cluster.ReadyPidsAsync("v1", expected: 2);
         var load = await cluster.StartGrpcLoadAsync();
         WeightedSplit.AssertFollows(await load.WindowAsync(200), ("v1", 100));
 
         var deploy = await cluster.DeployAsync("v2");
-        var weights = new uint[] { 10, 50, 100 };
+        var weights = ProxiedCanary.Weights;
         await ProxiedCanary.FollowToTheEndAsync(cluster, output, deploy.Id, weights, v1, () => load.WindowAsync(400, 2000));
         WeightedSplit.AssertFollows(await load.WindowAsync(200), ("v2", 100));
 

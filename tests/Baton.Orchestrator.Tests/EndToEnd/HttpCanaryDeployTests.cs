@@ -12,14 +12,6 @@ namespace Baton.Orchestrator.Tests.EndToEnd;
 /// </summary>
 public sealed class HttpCanaryDeployTests(ITestOutputHelper output)
 {
-    // The drain waits for the long requests v1 holds (up to 3 s): its timeout is well above, so reaching it is a failure.
-    private const string Strategy = """
-        steps: [{weight: 10, pause: 3s}, {weight: 50, pause: 3s}, {weight: 100}]
-        analysis: {max_error_rate: 0.05, min_requests: 20, window: 2s}
-        drain_timeout: 20s
-        rollback_window: 1s
-        """;
-
     [Fact(Timeout = 240_000)]
     public Task Through_a_standalone_baton_proxy_the_canary_follows_each_step_fails_no_request_and_finishes_every_long_one() =>
         CanaryAsync(proxyInAgent: false);
@@ -32,14 +24,14 @@ public sealed class HttpCanaryDeployTests(ITestOutputHelper output)
     {
         await using var cluster = await EndToEndCluster.StartAsync(output, app: EndToEndCluster.HelloApp, proxyInFirstAgent: proxyInAgent);
         if (!proxyInAgent) cluster.StartProxy("proxy-1");
-        await cluster.ApplyAsync(cluster.HelloSpec(Strategy));
+        await cluster.ApplyAsync(cluster.HelloSpec(ProxiedCanary.Strategy));
         await cluster.DeployToEndAsync("v1");
         var v1 = await cluster.ReadyPidsAsync("v1", expected: 2);
         var load = await cluster.StartHttpLoadAsync();
         WeightedSplit.AssertFollows(await load.WindowAsync(200), ("v1", 100));
 
         var deploy = await cluster.DeployAsync("v2");
-        var weights = new uint[] { 10, 50, 100 };
+        var weights = ProxiedCanary.Weights;
         await ProxiedCanary.FollowToTheEndAsync(cluster, output, deploy.Id, weights, v1, () => load.WindowAsync(400, 2000));
         WeightedSplit.AssertFollows(await load.WindowAsync(200), ("v2", 100));
 

@@ -13,6 +13,20 @@ namespace Baton.Orchestrator.Tests.EndToEnd;
 internal static class ProxiedCanary
 {
     /// <summary>
+    /// 10 → 50 → 100 with 3 s pauses (long enough for a window of calls per step). The drain waits for
+    /// the long calls v1 holds (up to 3 s): its timeout is well above, so reaching it is a failure.
+    /// </summary>
+    public const string Strategy = """
+        steps: [{weight: 10, pause: 3s}, {weight: 50, pause: 3s}, {weight: 100}]
+        analysis: {max_error_rate: 0.05, min_requests: 20, window: 2s}
+        drain_timeout: 20s
+        rollback_window: 1s
+        """;
+
+    /// <summary>v2's weight at each step of <see cref="Strategy"/>.</summary>
+    public static IReadOnlyList<uint> Weights { get; } = [10, 50, 100];
+
+    /// <summary>
     /// Follows <paramref name="deployId"/> step by step to its end, judging the split of each step on
     /// <paramref name="window"/> (the load's next calls, bounded in time so a window never spans two steps).
     /// </summary>
